@@ -1,0 +1,43 @@
+/* The libbpf loader behind archbench's probes.
+ *
+ * A probe session holds several probe families (one BPF object each, from bpf/NAME.bpf.c). The first
+ * family added owns the maps every family shares (`targets`); later families reuse them, so one
+ * target set drives them all. Library code: it never prints, exits or aborts. Constructors return
+ * NULL and set errno; int functions return 0 or -errno. */
+#ifndef ARCHBENCH_AB_PROBE_H
+#define ARCHBENCH_AB_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The structs the kernel side and Swift both read, imported into Swift from here. */
+#include "../../../bpf/targets.h"
+#include "../../../bpf/syscalls.h"
+
+struct ab_probe;
+
+struct ab_probe *ab_probe__new(void);
+/* Opens one family from its object bytes (which must outlive the session); nothing is loaded yet. */
+int ab_probe__add_family(struct ab_probe *probe, const char *name, const void *object, size_t size);
+/* Loads every family into the kernel in the order added, sharing same-named maps. */
+int ab_probe__load(struct ab_probe *probe);
+int ab_probe__attach(struct ab_probe *probe);
+/* Destroys every link; safe to call twice. */
+void ab_probe__detach(struct ab_probe *probe);
+void ab_probe__destroy(struct ab_probe *probe);
+
+/* Sizes of one lookup of a map's key and value; a per-CPU map's value holds one slot (rounded up to
+ * 8 bytes) per possible CPU. */
+int ab_probe__map_sizes(struct ab_probe *probe, const char *map, size_t *key_size, size_t *value_size);
+int ab_probe__map_update(struct ab_probe *probe, const char *map, const void *key, const void *value);
+/* Copies up to `capacity` entries into `keys` and `values`; returns how many the map holds, which can
+ * exceed `capacity` (call again with more room), or -errno. */
+long ab_probe__map_dump(struct ab_probe *probe, const char *map, void *keys, void *values, size_t capacity);
+
+/* The last warnings libbpf printed (it explains verifier and CO-RE failures), for error messages. */
+const char *ab_probe__libbpf_log(void);
+
+/* CLOCK_MONOTONIC in nanoseconds: the clock bpf_ktime_get_ns uses. */
+uint64_t ab_monotonic_ns(void);
+
+#endif

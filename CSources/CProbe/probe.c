@@ -1,0 +1,234 @@
+#include "ab_probe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define AB_MAX_FAMILIES 16
+
+struct ab_probe {
+	struct bpf_object *objects[AB_MAX_FAMILIES];
+	size_t object_count;
+	struct bpf_link **links;
+	size_t link_count;
+	size_t link_capacity;
+	int loaded;
+};
+
+void ab_libbpf_log_install(void);
+
+struct ab_probe *ab_probe__new(void)
+{
+	ab_libbpf_log_install();
+	return calloc(1, sizeof(struct ab_probe));
+}
+
+int ab_probe__add_family(struct ab_probe *probe, const char *name, const void *object, size_t size)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name);
+	struct bpf_object *obj;
+
+	if (probe->loaded)
+		return -EBUSY;
+	if (probe->object_count == AB_MAX_FAMILIES)
+		return -E2BIG;
+	obj = bpf_object__open_mem(object, size, &opts);
+	if (!obj)
+		return -errno;
+	probe->objects[probe->object_count++] = obj;
+	return 0;
+}
+
+static struct bpf_map *find_map(struct ab_probe *probe, size_t object_limit, const char *name)
+{
+	for (size_t i = 0; i < object_limit; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(probe->objects[i], name);
+
+		if (map)
+			return map;
+	}
+	return NULL;
+}
+
+/* A map a later family declares under the name of an earlier family's map is the same map: reuse
+ * its fd. Internal maps (.rodata, .bss) are private to each object. */
+static int share_maps(struct ab_probe *probe, size_t object_index)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, probe->objects[object_index]) {
+		struct bpf_map *owner;
+		int err;
+
+		if (bpf_map__is_internal(map))
+			continue;
+		owner = find_map(probe, object_index, bpf_map__name(map));
+		if (!owner)
+			continue;
+		err = bpf_map__reuse_fd(map, bpf_map__fd(owner));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int ab_probe__load(struct ab_probe *probe)
+{
+	for (size_t i = 0; i < probe->object_count; i++) {
+		int err = share_maps(probe, i);
+
+		if (!err)
+			err = bpf_object__load(probe->objects[i]);
+		if (err)
+			return err < 0 ? err : -err;
+	}
+	probe->loaded = 1;
+	return 0;
+}
+
+static int keep_link(struct ab_probe *probe, struct bpf_link *link)
+{
+	if (probe->link_count == probe->link_capacity) {
+		size_t capacity = probe->link_capacity ? probe->link_capacity * 2 : 16;
+		struct bpf_link **links = realloc(probe->links, capacity * sizeof(*links));
+
+		if (!links)
+			return -ENOMEM;
+		probe->links = links;
+		probe->link_capacity = capacity;
+	}
+	probe->links[probe->link_count++] = link;
+	return 0;
+}
+
+int ab_probe__attach(struct ab_probe *probe)
+{
+	if (!probe->loaded)
+		return -EINVAL;
+	for (size_t i = 0; i < probe->object_count; i++) {
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, probe->objects[i]) {
+			struct bpf_link *link = bpf_program__attach(prog);
+			int err;
+
+			if (!link) {
+				err = -errno;
+				ab_probe__detach(probe);
+				return err;
+			}
+			err = keep_link(probe, link);
+			if (err) {
+				bpf_link__destroy(link);
+				ab_probe__detach(probe);
+				return err;
+			}
+		}
+	}
+	return 0;
+}
+
+void ab_probe__detach(struct ab_probe *probe)
+{
+	for (size_t i = 0; i < probe->link_count; i++)
+		bpf_link__destroy(probe->links[i]);
+	probe->link_count = 0;
+}
+
+void ab_probe__destroy(struct ab_probe *probe)
+{
+	if (!probe)
+		return;
+	ab_probe__detach(probe);
+	free(probe->links);
+	for (size_t i = 0; i < probe->object_count; i++)
+		bpf_object__close(probe->objects[i]);
+	free(probe);
+}
+
+static size_t lookup_value_size(const struct bpf_map *map)
+{
+	size_t value_size = bpf_map__value_size(map);
+
+	switch (bpf_map__type(map)) {
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+		return ((value_size + 7) & ~(size_t)7) * (size_t)libbpf_num_possible_cpus();
+	default:
+		return value_size;
+	}
+}
+
+int ab_probe__map_sizes(struct ab_probe *probe, const char *name, size_t *key_size, size_t *value_size)
+{
+	struct bpf_map *map = find_map(probe, probe->object_count, name);
+
+	if (!map)
+		return -ENOENT;
+	*key_size = bpf_map__key_size(map);
+	*value_size = lookup_value_size(map);
+	return 0;
+}
+
+int ab_probe__map_update(struct ab_probe *probe, const char *name, const void *key, const void *value)
+{
+	struct bpf_map *map = find_map(probe, probe->object_count, name);
+
+	if (!map)
+		return -ENOENT;
+	if (!probe->loaded)
+		return -EINVAL;
+	return bpf_map_update_elem(bpf_map__fd(map), key, value, BPF_ANY) ? -errno : 0;
+}
+
+long ab_probe__map_dump(struct ab_probe *probe, const char *name, void *keys, void *values, size_t capacity)
+{
+	struct bpf_map *map = find_map(probe, probe->object_count, name);
+	size_t key_size, value_size, found = 0;
+	char *key, *next;
+	void *previous = NULL;
+	int fd;
+
+	if (!map)
+		return -ENOENT;
+	if (!probe->loaded)
+		return -EINVAL;
+	fd = bpf_map__fd(map);
+	key_size = bpf_map__key_size(map);
+	value_size = lookup_value_size(map);
+	key = malloc(key_size * 2);
+	if (!key)
+		return -ENOMEM;
+	next = key + key_size;
+	/* Keys added while we walk may be missed and deleted ones skipped: the callers read maps that
+	 * only grow, or read them after detaching. */
+	while (bpf_map_get_next_key(fd, previous, next) == 0) {
+		if (found < capacity) {
+			char *key_slot = (char *)keys + found * key_size;
+			char *value_slot = (char *)values + found * value_size;
+
+			memcpy(key_slot, next, key_size);
+			if (bpf_map_lookup_elem(fd, next, value_slot) == -1)
+				memset(value_slot, 0, value_size);
+		}
+		found++;
+		memcpy(key, next, key_size);
+		previous = key;
+	}
+	free(key);
+	if (errno != ENOENT)
+		return -errno;
+	return (long)found;
+}
+
+uint64_t ab_monotonic_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}

@@ -1,0 +1,112 @@
+#define _GNU_SOURCE /* pipe2 */
+#include "ab_process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Runs in the forked child: only async-signal-safe calls from here to exec. */
+static void wait_then_exec(const char *path, char *const argv[], int release_read, int error_write,
+			   const sigset_t *to_reset)
+{
+	struct sigaction default_action = { .sa_handler = SIG_DFL };
+	sigset_t none;
+	char go;
+	ssize_t got;
+	int err;
+
+	do
+		got = read(release_read, &go, 1);
+	while (got == -1 && errno == EINTR);
+	if (got != 1)
+		_exit(127);
+	/* The parent ignores SIGINT/SIGTERM to handle them itself, and ignored dispositions survive
+	 * exec. Only those are reset: every call here is counted against the command by the probes. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(to_reset, sig) == 1)
+			sigaction(sig, &default_action, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(path, argv, environ);
+	err = errno;
+	(void)!write(error_write, &err, sizeof(err));
+	_exit(127);
+}
+
+/* The signals whose disposition is "ignore" now, found in the parent where the calls cost the command
+ * nothing. Handled signals need no reset: exec resets them to the default itself. */
+static void ignored_signals(sigset_t *ignored)
+{
+	sigemptyset(ignored);
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction current;
+
+		if (sigaction(sig, NULL, &current) == 0 && current.sa_handler == SIG_IGN)
+			sigaddset(ignored, sig);
+	}
+}
+
+int ab_held_child__spawn(const char *path, char *const argv[], struct ab_held_child *child)
+{
+	int release[2], exec_error[2];
+	sigset_t to_reset;
+	pid_t pid;
+	int err;
+
+	ignored_signals(&to_reset);
+	if (pipe2(release, O_CLOEXEC) == -1)
+		return -errno;
+	if (pipe2(exec_error, O_CLOEXEC) == -1) {
+		err = -errno;
+		close(release[0]);
+		close(release[1]);
+		return err;
+	}
+	pid = fork();
+	if (pid == -1) {
+		err = -errno;
+		close(release[0]);
+		close(release[1]);
+		close(exec_error[0]);
+		close(exec_error[1]);
+		return err;
+	}
+	if (pid == 0)
+		wait_then_exec(path, argv, release[0], exec_error[1], &to_reset);
+	close(release[0]);
+	close(exec_error[1]);
+	child->pid = pid;
+	child->release_fd = release[1];
+	child->exec_error_fd = exec_error[0];
+	return 0;
+}
+
+int ab_held_child__release(struct ab_held_child *child)
+{
+	char go = 'x';
+	int exec_errno = 0;
+	ssize_t got;
+
+	if (write(child->release_fd, &go, 1) == -1) {
+		int err = -errno;
+
+		close(child->release_fd);
+		close(child->exec_error_fd);
+		return err;
+	}
+	close(child->release_fd);
+	do
+		got = read(child->exec_error_fd, &exec_errno, sizeof(exec_errno));
+	while (got == -1 && errno == EINTR);
+	close(child->exec_error_fd);
+	return got == (ssize_t)sizeof(exec_errno) ? -exec_errno : 0;
+}
+
+void ab_held_child__abandon(struct ab_held_child *child)
+{
+	close(child->release_fd);
+	close(child->exec_error_fd);
+}

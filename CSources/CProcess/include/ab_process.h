@@ -1,0 +1,25 @@
+/* Starting a command so that it can be watched from its first instruction: the child is forked and
+ * held before exec until the caller has registered its pid with the probes. Swift cannot fork (the
+ * child of a multi-threaded runtime may only make async-signal-safe calls), hence this C. */
+#ifndef ARCHBENCH_AB_PROCESS_H
+#define ARCHBENCH_AB_PROCESS_H
+
+#include <sys/types.h>
+
+struct ab_held_child {
+	pid_t pid;
+	int release_fd;		/* write end: one byte lets the child exec */
+	int exec_error_fd;	/* read end: the child writes errno here if exec fails; EOF means it ran */
+};
+
+/* Forks a child that waits for ab_held_child__release, then execs `path` (already resolved: no PATH
+ * search in the child) with `argv` and the caller's environment, with signal dispositions and mask
+ * reset to defaults. Returns 0 or -errno. */
+int ab_held_child__spawn(const char *path, char *const argv[], struct ab_held_child *child);
+/* Lets the child exec. Returns 0 once the exec succeeded, or the exec's -errno (the child has then
+ * exited with status 127). */
+int ab_held_child__release(struct ab_held_child *child);
+/* Gives up on a held child: it exits with status 127 without running anything. */
+void ab_held_child__abandon(struct ab_held_child *child);
+
+#endif

@@ -1,0 +1,27 @@
+# The README's two commands: `make run` and `make test`. Each installs what is missing, then builds.
+export PATH := $(PATH):/opt/swift/usr/bin:/usr/sbin:/sbin
+
+SWIFT ?= swift
+RELEASE_BIN := .build/release
+
+.PHONY: run test setup build build-release demo clean
+
+run: build-release
+	@# The embedded default: the probe on a small demo workload that forks (archbench run replaces it).
+	$(RELEASE_BIN)/archbench probe -- /bin/sh -c 'for i in 1 2 3; do ls /usr/bin | wc -l; done'
+
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --disable-swift-testing
+
+setup:
+	@sh scripts/setup.sh
+
+build: setup
+	$(SWIFT) build
+
+build-release: setup
+	$(SWIFT) build -c release
+
+clean:
+	rm -rf .build

@@ -1,0 +1,55 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// libbpf and its dependencies (Debian: libbpf-dev, libelf-dev, zlib1g-dev).
+let linkLibbpf: [LinkerSetting] = [.linkedLibrary("bpf"), .linkedLibrary("elf"), .linkedLibrary("z")]
+
+let package = Package(
+    name: "archbench",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "archbench", targets: ["archbench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C: the libbpf loader and the pre-exec spawn; the only code that talks to the kernel directly.
+        .target(name: "CProbe", path: "CSources/CProbe", linkerSettings: linkLibbpf),
+        .target(name: "CProcess", path: "CSources/CProcess"),
+
+        // Builds bpf/*.bpf.c into objects embedded in the Probes module.
+        .plugin(name: "BPFEmbed", capability: .buildTool(), path: "Plugins/BPFEmbed"),
+
+        // Swift libraries, split by concern.
+        .target(name: "ArchbenchCore"),
+        .target(
+            name: "Probes",
+            dependencies: ["ArchbenchCore", "CProbe", "CProcess"],
+            plugins: ["BPFEmbed"]
+        ),
+        .target(name: "Reports", dependencies: ["ArchbenchCore", "Probes"]),
+
+        // The thin command line.
+        .executableTarget(
+            name: "archbench",
+            dependencies: [
+                "ArchbenchCore", "Probes", "Reports",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Tests, and a tiny C program with known syscall behaviour that they drive.
+        .executableTarget(name: "ab-testhelper", path: "Tests/Helpers/ab-testhelper"),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ArchbenchCoreTests", dependencies: ["ArchbenchCore", "TestSupport"]),
+        .testTarget(
+            name: "ProbesTests",
+            dependencies: ["Probes", "CProbe", "TestSupport", "ab-testhelper"]
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["TestSupport", "archbench", "ab-testhelper"]
+        ),
+    ]
+)

@@ -1,0 +1,21 @@
+import Foundation
+
+/// The probe families built from bpf/NAME.bpf.c by the BPFEmbed plugin, which embeds each object
+/// as a base64 string named `bpfObject_NAME`.
+enum ProbeFamily: String, CaseIterable {
+    /// Owns the `targets` map every other family filters on; must be loaded first.
+    case targets
+    case syscalls
+
+    var objectBytes: [UInt8] {
+        let base64 = switch self {
+        case .targets: bpfObject_targets
+        case .syscalls: bpfObject_syscalls
+        }
+        // The plugin wrote this string itself; a decoding failure is a broken build, not bad input.
+        guard let data = Data(base64Encoded: base64) else {
+            fatalError("embedded BPF object \(rawValue) is not valid base64: rebuild archbench")
+        }
+        return Array(data)
+    }
+}

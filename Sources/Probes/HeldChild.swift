@@ -1,0 +1,54 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CProcess
+import Foundation
+
+/// A command forked but held before exec, so its pid can be registered with the probes before it
+/// makes a single syscall of its own.
+final class HeldChild {
+    let pid: Int32
+    private var handle: ab_held_child
+    private var released = false
+
+    /// Resolves `argv[0]` on PATH here, in the parent: the child may only make async-signal-safe calls.
+    init(argv: [String]) throws(ProbeError) {
+        guard let name = argv.first else { throw .commandNotFound("") }
+        guard let path = Self.resolve(name) else { throw .commandNotFound(name) }
+        var handle = ab_held_child()
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        let rc = ab_held_child__spawn(path, &cArgs, &handle)
+        guard rc == 0 else { throw .commandFailed(command: name, errno: -rc) }
+        self.handle = handle
+        self.pid = handle.pid
+    }
+
+    deinit {
+        if !released { ab_held_child__abandon(&handle) }
+    }
+
+    /// Lets the child exec; throws if the exec failed (the child has then exited with 127).
+    func release(command: String) throws(ProbeError) {
+        released = true
+        let rc = ab_held_child__release(&handle)
+        guard rc == 0 else { throw .commandFailed(command: command, errno: -rc) }
+    }
+
+    static func resolve(_ name: String) -> String? {
+        let fm = FileManager.default
+        if name.contains("/") {
+            return fm.isExecutableFile(atPath: name) ? name : nil
+        }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            var isDirectory: ObjCBool = false
+            if fm.isExecutableFile(atPath: candidate),
+               fm.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue {
+                return candidate
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArchbenchCore
+
+/// Why probing could not start or go on. Each case says what to do about it.
+public enum ProbeError: ArchbenchFailure {
+    case missingPrivilege(String)
+    case missingKernelFeature(String)
+    case noSuchProcess(pid: Int32, detail: String)
+    case commandNotFound(String)
+    case commandFailed(command: String, errno: Int32)
+    /// A libbpf or bpf() call failed; `log` is what libbpf said about it.
+    case libbpf(operation: String, errno: Int32, log: String)
+    /// A map's key or value size differs from the Swift view of it: the build is inconsistent.
+    case layoutMismatch(map: String, detail: String)
+
+    public var exitCode: ArchbenchExitCode {
+        switch self {
+        case .commandNotFound, .commandFailed: .usage
+        default: .environment
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .missingPrivilege(let text), .missingKernelFeature(let text):
+            return text
+        case .noSuchProcess(let pid, let detail):
+            return "no process with pid \(pid)\(detail.isEmpty ? "" : ": \(detail)")"
+        case .commandNotFound(let command):
+            return "command not found: \(command)"
+        case .commandFailed(let command, let code):
+            return "cannot run \(command): \(String(cString: strerror(code)))"
+        case .libbpf(let operation, let code, let log):
+            var text = "\(operation) failed: \(String(cString: strerror(code)))"
+            if code == EPERM || code == EACCES {
+                text += " (the kernel refused bpf(): run as root, or with CAP_BPF + CAP_PERFMON;"
+                    + " kernel lockdown also forbids some program types)"
+            }
+            let detail = log.split(separator: "\n").suffix(6).joined(separator: "\n  ")
+            return detail.isEmpty ? text : text + "\n  libbpf: " + detail
+        case .layoutMismatch(let map, let detail):
+            return "map \(map) does not have the layout this build expects (\(detail)); rebuild archbench"
+        }
+    }
+}

@@ -1,0 +1,226 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArchbenchCore
+import CProbe
+import Foundation
+
+/// What to probe and for how long.
+public struct ProbeRequest: Sendable {
+    /// Processes to attach to (each with the processes it has forked and will fork).
+    public var pids: [Int32]
+    /// A command to spawn and watch for its whole life; empty when attaching to `pids`.
+    public var command: [String]
+    /// Seconds to watch; nil means until the command or every target exits, or SIGINT/SIGTERM.
+    public var duration: Double?
+
+    public init(pids: [Int32] = [], command: [String] = [], duration: Double? = nil) {
+        self.pids = pids
+        self.command = command
+        self.duration = duration
+    }
+}
+
+/// Runs one probe session from start to report. Probes are detached on every path out, a signal
+/// included; a command archbench started is never left running.
+public enum ProbeRunner {
+    /// How long a spawned command gets to exit after SIGTERM before SIGKILL.
+    static let stopGraceSeconds = 2.0
+
+    public static func run(_ request: ProbeRequest, progress: (String) -> Void) throws -> ProbeReport {
+        let roots = try request.pids.map { pid throws(ProbeError) in try liveProcess(pid) }
+        let probe = try KernelProbe()
+        let stop = StopFlag()
+        let trap = SignalTrap(signals: [SIGINT, SIGTERM]) { signal in stop.stop(.signal(signal)) }
+        defer { trap.cancel() }
+        defer { probe.detach() }
+
+        var child: HeldChild?
+        var childStatus: WaitStatusBox?
+        let startNs = ab_monotonic_ns()
+        if request.command.isEmpty {
+            try probe.attach()
+            // Attach first, then register, then add the descendants alive now: a process forked
+            // before its parent was registered is found by the scan, one forked after by the probe.
+            for process in roots {
+                try probe.register(process)
+            }
+            for process in ProcessTable.descendants(of: Set(roots.map(\.pid))) {
+                try probe.register(process)
+            }
+            let list = roots.map { "\($0.pid) (\($0.comm))" }.joined(separator: ", ")
+            progress("probing pid \(list) and their children \(untilText(request.duration, "they exit")); Ctrl-C to stop")
+        } else {
+            let held = try HeldChild(argv: request.command)
+            child = held
+            try probe.register(ProcessEntry(pid: held.pid, ppid: getpid(), comm: "archbench", state: "S"))
+            try probe.attach()
+            try held.release(command: request.command[0])
+            childStatus = WaitStatusBox.reap(held.pid) { stop.stop(.commandExited) }
+            progress("probing \(request.command.joined(separator: " ")) (pid \(held.pid)) and its children "
+                + "\(untilText(request.duration, "it exits")); Ctrl-C to stop")
+        }
+
+        let end = wait(for: stop, duration: request.duration, watchingTargets: child == nil ? probe : nil)
+        let endNs = ab_monotonic_ns()
+        probe.detach()
+
+        var command: CommandOutcome?
+        if let child, let childStatus {
+            var stopped = false
+            if end.isSignal || end == .duration, childStatus.value == nil {
+                stopped = true
+                stopChild(child.pid, signal: end.signalNumber ?? SIGTERM, status: childStatus)
+            }
+            command = CommandOutcome(
+                argv: request.command, pid: child.pid,
+                exit: childStatus.value.map(ExitStatus.init(waitStatus:)), stoppedByArchbench: stopped)
+        }
+        return try report(probe: probe, startNs: startNs, endNs: endNs, end: end, command: command)
+    }
+
+    // MARK: - Steps
+
+    static func liveProcess(_ pid: Int32) throws(ProbeError) -> ProcessEntry {
+        guard let process = ProcessTable.entry(pid: pid) else {
+            throw .noSuchProcess(pid: pid, detail: "")
+        }
+        guard process.state != "Z" else {
+            throw .noSuchProcess(pid: pid, detail: "it has exited (a zombie waiting for its parent)")
+        }
+        return process
+    }
+
+    private static func untilText(_ duration: Double?, _ otherwise: String) -> String {
+        duration.map { "for \($0) s" } ?? "until \(otherwise)"
+    }
+
+    /// Blocks until the stop flag is raised, the duration passes, or (attached to pids) every target
+    /// has exited, which the kernel side records.
+    private static func wait(for stop: StopFlag, duration: Double?, watchingTargets probe: KernelProbe?) -> EndReason {
+        let deadline = duration.map { DispatchTime.now() + $0 }
+        while true {
+            let slice = DispatchTime.now() + 0.1
+            let until = deadline.map { min($0, slice) } ?? slice
+            if stop.semaphore.wait(timeout: until) == .success, let reason = stop.reason {
+                return reason
+            }
+            if let deadline, DispatchTime.now() >= deadline {
+                return .duration
+            }
+            if let probe, let targets = try? probe.targets(), !targets.isEmpty,
+               targets.allSatisfy({ $0.exitNs != nil }) {
+                return .targetsExited
+            }
+        }
+    }
+
+    /// Passes the signal that ended the run on to the command (SIGTERM at the end of --duration),
+    /// then SIGKILL after a grace period, and reaps it.
+    private static func stopChild(_ pid: Int32, signal: Int32, status: WaitStatusBox) {
+        kill(pid, signal)
+        if status.exited.wait(timeout: .now() + stopGraceSeconds) == .timedOut {
+            kill(pid, SIGKILL)
+            _ = status.exited.wait(timeout: .now() + stopGraceSeconds)
+        }
+    }
+
+    private static func report(probe: KernelProbe, startNs: UInt64, endNs: UInt64, end: EndReason,
+                               command: CommandOutcome?) throws(ProbeError) -> ProbeReport {
+        let counts = try probe.syscallCounts()
+        let processes = try probe.targets().map { target in
+            let syscalls = counts[target.pid] ?? [:]
+            return ProcessReport(
+                pid: target.pid, ppid: target.ppid, comm: target.comm, startNs: target.startNs,
+                exitNs: target.exitNs, exit: target.waitStatus.map(ExitStatus.init(waitStatus:)),
+                syscalls: syscalls, syscallTotal: syscalls.values.reduce(0, +))
+        }
+        return ProbeReport(
+            startNs: startNs, endNs: endNs, endReason: end.name, processes: processes, command: command,
+            lostEvents: try probe.lostEvents())
+    }
+}
+
+/// Why a probe run ended.
+enum EndReason: Equatable {
+    case duration
+    case signal(Int32)
+    case commandExited
+    case targetsExited
+
+    var name: String {
+        switch self {
+        case .duration: "duration"
+        case .signal: "signal"
+        case .commandExited: "command_exited"
+        case .targetsExited: "targets_exited"
+        }
+    }
+
+    var isSignal: Bool { signalNumber != nil }
+
+    var signalNumber: Int32? {
+        if case .signal(let number) = self { return number }
+        return nil
+    }
+}
+
+/// Raised once by whichever comes first: a signal, the command's exit.
+final class StopFlag: @unchecked Sendable {
+    let semaphore = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var first: EndReason?
+
+    var reason: EndReason? { lock.withLock { first } }
+
+    func stop(_ reason: EndReason) {
+        lock.withLock { if first == nil { first = reason } }
+        semaphore.signal()
+    }
+}
+
+/// Handles SIGINT/SIGTERM on a dispatch queue instead of dying, so the run can detach its probes
+/// and report what it saw; `cancel` restores the default actions.
+final class SignalTrap {
+    private let signals: [Int32]
+    private let sources: [DispatchSourceSignal]
+
+    init(signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {
+        self.signals = signals
+        sources = signals.map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { handler(number) }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() {
+        sources.forEach { $0.cancel() }
+        signals.forEach { signal($0, SIG_DFL) }
+    }
+}
+
+/// The wait(2) status of a spawned command, filled in by a thread that reaps it.
+final class WaitStatusBox: @unchecked Sendable {
+    let exited = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var status: Int32?
+
+    var value: Int32? { lock.withLock { status } }
+
+    static func reap(_ pid: Int32, then onExit: @escaping @Sendable () -> Void) -> WaitStatusBox {
+        let box = WaitStatusBox()
+        Thread {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 {
+                guard errno == EINTR else { return }
+            }
+            box.lock.withLock { box.status = status }
+            box.exited.signal()
+            onExit()
+        }.start()
+        return box
+    }
+}

@@ -1,0 +1,125 @@
+import CProbe
+import Foundation
+import Probes
+import TestSupport
+import XCTest
+
+/// Kernel-selftest style: restrict the probes to a process we control, make it issue an exact number
+/// of a known syscall, and assert the exact count.
+final class SyscallCountTests: XCTestCase {
+    static let calls = 100_000
+
+    override func setUpWithError() throws {
+        if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
+    }
+
+    func testSpawnedCommandGetppidCountIsExact() throws {
+        let report = try ProbeRunner.run(
+            ProbeRequest(command: [BuiltProducts.helper, "getppid", "\(Self.calls)"])) { _ in }
+        let command = try XCTUnwrap(report.command)
+        XCTAssertEqual(command.exit, ExitStatus(waitStatus: 0))
+        XCTAssertEqual(report.endReason, "command_exited")
+        let process = try XCTUnwrap(report.processes.first { $0.pid == command.pid })
+        XCTAssertEqual(process.syscalls["getppid"], UInt64(Self.calls))
+        XCTAssertEqual(process.comm, "ab-testhelper", "comm is taken from the exec")
+        XCTAssertEqual(process.syscalls["exit_group"], 1)
+        XCTAssertEqual(process.syscallTotal, process.syscalls.values.reduce(0, +))
+        XCTAssertEqual(report.processes.count, 1, "no other process is counted")
+        XCTAssertTrue(report.lostEvents.isEmpty)
+    }
+
+    func testForkedChildrenAreFollowedEachWithExactCounts() throws {
+        let report = try ProbeRunner.run(
+            ProbeRequest(command: [BuiltProducts.helper, "fork-tree", "3", "\(Self.calls)"])) { _ in }
+        let parent = try XCTUnwrap(report.command?.pid)
+        XCTAssertEqual(report.command?.exit?.code, 0)
+        XCTAssertEqual(report.processes.count, 4)
+        let children = report.processes.filter { $0.ppid == parent }
+        XCTAssertEqual(children.count, 3)
+        for process in report.processes {
+            XCTAssertEqual(process.syscalls["getppid"], UInt64(Self.calls), "pid \(process.pid)")
+            XCTAssertEqual(process.exit?.code, 0, "pid \(process.pid) exit recorded")
+        }
+        let total = report.processes.compactMap { $0.syscalls["getppid"] }.reduce(0, +)
+        XCTAssertEqual(total, 4 * UInt64(Self.calls))
+        XCTAssertEqual(report.processes.first { $0.pid == parent }?.syscalls["wait4"], 3)
+    }
+
+    func testAttachingByPidCountsEveryCallAfterAttach() throws {
+        let target = try RunningProcess(BuiltProducts.helper, ["wait-getppid", "5000"])
+        defer { _ = target.finish(timeout: 5) }
+        let messages = MessageLog()
+        let runner = RunnerThread { try ProbeRunner.run(ProbeRequest(pids: [target.pid], duration: 30)) { messages.add($0) } }
+        XCTAssertTrue(messages.wait(containing: "probing pid \(target.pid)"), "the probe never attached")
+        target.write("go\n")
+        let report = try runner.result()
+        XCTAssertEqual(report.endReason, "targets_exited")
+        let process = try XCTUnwrap(report.processes.first { $0.pid == target.pid })
+        XCTAssertEqual(process.syscalls["getppid"], 5000)
+        XCTAssertEqual(process.exit?.code, 0)
+    }
+
+    func testTheDurationEndsTheRunAndStopsTheCommand() throws {
+        let started = Date()
+        let report = try ProbeRunner.run(
+            ProbeRequest(command: [BuiltProducts.helper, "sleep", "30"], duration: 0.5)) { _ in }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+        XCTAssertEqual(report.endReason, "duration")
+        XCTAssertEqual(report.command?.stoppedByArchbench, true)
+        XCTAssertEqual(report.command?.exit?.signal, SIGTERM)
+        XCTAssertGreaterThanOrEqual(report.durationSeconds, 0.5)
+        XCTAssertLessThan(report.durationSeconds, 2)
+    }
+
+    func testSharedStructLayoutsMatchTheCSide() {
+        // The C side asserts the same sizes with _Static_assert; both read these from one header.
+        XCTAssertEqual(MemoryLayout<target_proc>.size, 40)
+        XCTAssertEqual(MemoryLayout<syscall_key>.size, 8)
+    }
+}
+
+final class ExitStatusTests: XCTestCase {
+    func testWaitStatusDecoding() {
+        XCTAssertEqual(ExitStatus(waitStatus: 3 << 8).code, 3)
+        XCTAssertNil(ExitStatus(waitStatus: 3 << 8).signal)
+        XCTAssertEqual(ExitStatus(waitStatus: 9).signal, 9)
+        XCTAssertEqual(ExitStatus(waitStatus: 9).description, "killed by signal 9")
+    }
+}
+
+/// Progress messages collected from a runner on another thread.
+final class MessageLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [String] = []
+
+    func add(_ message: String) { lock.withLock { messages.append(message) } }
+
+    func wait(containing text: String, timeout: Double = 30) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if lock.withLock({ messages.contains { $0.contains(text) } }) { return true }
+            usleep(10_000)
+        }
+        return false
+    }
+}
+
+/// Runs a probe session on its own thread so the test can act on the target meanwhile.
+final class RunnerThread: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var outcome: Result<ProbeReport, Error>?
+
+    init(_ body: @escaping @Sendable () throws -> ProbeReport) {
+        Thread { [self] in
+            outcome = Result { try body() }
+            done.signal()
+        }.start()
+    }
+
+    func result(timeout: Double = 60) throws -> ProbeReport {
+        guard done.wait(timeout: .now() + timeout) == .success, let outcome else {
+            throw XCTSkip("the probe run did not finish in \(timeout) s")
+        }
+        return try outcome.get()
+    }
+}

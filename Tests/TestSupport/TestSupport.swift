@@ -1,0 +1,139 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the build put the executables the tests drive.
+public enum BuiltProducts {
+    /// The directory of the running test bundle, which SwiftPM shares with every product it built.
+    public static let directory: URL = {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent()
+    }()
+
+    /// Tests/Helpers/ab-testhelper: a C program with exactly known syscalls.
+    public static var helper: String { directory.appending(path: "ab-testhelper").path }
+    public static var archbench: String { directory.appending(path: "archbench").path }
+}
+
+public struct ProcessResult: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+}
+
+/// A child process with pipes for stdin, stdout and stderr, for tests that interact with it.
+public final class RunningProcess: @unchecked Sendable {
+    public let process = Process()
+    private let stdinPipe = Pipe()
+    private let stdoutPipe = Pipe()
+    private let stderrPipe = Pipe()
+    private let lock = NSLock()
+    private var stdoutData = Data()
+    private var stderrData = Data()
+
+    public init(_ executable: String, _ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardInput = stdinPipe
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        stdoutPipe.fileHandleForReading.readabilityHandler = { [unowned self] handle in
+            let data = handle.availableData
+            lock.withLock { stdoutData.append(data) }
+        }
+        stderrPipe.fileHandleForReading.readabilityHandler = { [unowned self] handle in
+            let data = handle.availableData
+            lock.withLock { stderrData.append(data) }
+        }
+        try process.run()
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+    public var stderrSoFar: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
+
+    public func write(_ text: String) {
+        stdinPipe.fileHandleForWriting.write(Data(text.utf8))
+    }
+
+    public func closeStdin() {
+        try? stdinPipe.fileHandleForWriting.close()
+    }
+
+    /// Waits until stderr contains `text`; false after `timeout` seconds.
+    public func waitForStderr(containing text: String, timeout: Double = 30) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if stderrSoFar.contains(text) { return true }
+            if !process.isRunning { return stderrSoFar.contains(text) }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    /// Waits for the exit (killing the process after `timeout` seconds) and collects its output.
+    public func finish(timeout: Double = 60) -> ProcessResult {
+        closeStdin()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+        }
+        process.waitUntilExit()
+        stdoutPipe.fileHandleForReading.readabilityHandler = nil
+        stderrPipe.fileHandleForReading.readabilityHandler = nil
+        let restOut = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
+        let restErr = stderrPipe.fileHandleForReading.readDataToEndOfFile()
+        return lock.withLock {
+            stdoutData.append(restOut)
+            stderrData.append(restErr)
+            return ProcessResult(status: process.terminationStatus,
+                                 stdout: String(decoding: stdoutData, as: UTF8.self),
+                                 stderr: String(decoding: stderrData, as: UTF8.self))
+        }
+    }
+}
+
+/// Runs a command to completion.
+public func runToCompletion(_ executable: String, _ arguments: [String], timeout: Double = 120) throws -> ProcessResult {
+    try RunningProcess(executable, arguments).finish(timeout: timeout)
+}
+
+/// Why a test that loads BPF programs cannot run here, or nil when it can.
+public func reasonBPFTestsCannotRun() -> String? {
+    if geteuid() != 0 { return "loading BPF probes needs root (CI runs as root)" }
+    if !FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") {
+        return "this kernel has no BTF (/sys/kernel/btf/vmlinux)"
+    }
+    return nil
+}
+
+/// A pid that belonged to a process which has exited and been reaped.
+public func deadPid() throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/true")
+    try process.run()
+    process.waitUntilExit()
+    return process.processIdentifier
+}
+
+/// BPF links in the kernel whose program name starts with "ab_" (every archbench program's prefix),
+/// as bpftool lists them. Nil when bpftool is not installed.
+public func archbenchLinksInKernel() throws -> Int? {
+    let bpftool = ["/usr/sbin/bpftool", "/sbin/bpftool", "/usr/bin/bpftool"]
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
+    guard let bpftool else { return nil }
+    func json(_ args: [String]) throws -> [[String: Any]] {
+        let result = try runToCompletion(bpftool, ["-j"] + args)
+        let data = Data(result.stdout.utf8)
+        return (try JSONSerialization.jsonObject(with: data) as? [[String: Any]]) ?? []
+    }
+    let ourPrograms = Set(try json(["prog", "list"]).compactMap { prog -> Int? in
+        guard let name = prog["name"] as? String, name.hasPrefix("ab_") else { return nil }
+        return prog["id"] as? Int
+    })
+    return try json(["link", "list"]).filter { link in
+        (link["prog_id"] as? Int).map(ourPrograms.contains) ?? false
+    }.count
+}

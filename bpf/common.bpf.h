@@ -1,0 +1,46 @@
+/* Kernel-side helpers every probe family includes: the shared `targets` map (the loader makes each
+ * family reuse the one owned by targets.bpf.c) and the lost-event counter. */
+#ifndef ARCHBENCH_COMMON_BPF_H
+#define ARCHBENCH_COMMON_BPF_H
+
+#include "targets.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AB_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct target_proc);
+} targets SEC(".maps");
+
+static __always_inline __u32 current_tgid(void)
+{
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+/* The hot-path filter: one hash lookup. An exited process stays in the map for its report but no
+ * longer matches, so a recycled pid is not mistaken for it. */
+static __always_inline bool is_target(__u32 tgid)
+{
+	struct target_proc *proc = bpf_map_lookup_elem(&targets, &tgid);
+
+	return proc && proc->exit_ns == 0;
+}
+
+/* Each family defines its own per-CPU `<family>_lost` array and passes it here. */
+static __always_inline void count_lost(void *lost_map, __u32 reason)
+{
+	__u64 *lost = bpf_map_lookup_elem(lost_map, &reason);
+
+	if (lost)
+		*lost += 1;
+}
+
+#define DEFINE_LOST_MAP(name)                                   \
+	struct {                                                \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);        \
+		__uint(max_entries, LOST_REASONS);              \
+		__type(key, __u32);                             \
+		__type(value, __u64);                           \
+	} name SEC(".maps")
+
+#endif

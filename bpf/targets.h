@@ -1,0 +1,34 @@
+/* Which processes the probes watch: shared by bpf/targets.bpf.c, every other probe family (through
+ * common.bpf.h) and the loader in CSources/CProbe. Fixed-width fields only, units in the names. */
+#ifndef ARCHBENCH_TARGETS_H
+#define ARCHBENCH_TARGETS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define AB_COMM_BYTES 16
+#define AB_MAX_TARGETS 16384
+
+/* One probed process (thread group), keyed by tgid in the `targets` map. Userspace registers the
+ * first ones; the kernel side adds every process they fork afterwards. */
+struct target_proc {
+	__u32 ppid;
+	__s32 exit_code;	/* task->exit_code at the leader's exit: wait(2) status format */
+	__u64 start_ns;		/* CLOCK_MONOTONIC: registration, or the fork that created it */
+	__u64 exit_ns;		/* CLOCK_MONOTONIC at the leader's exit; 0 while it lives */
+	char comm[AB_COMM_BYTES];	/* updated on exec */
+};
+
+/* Why an event was dropped, as an index into each family's `*_lost` per-CPU array. */
+enum lost_reason {
+	LOST_TARGETS_FULL = 0,	/* a forked child could not be added to `targets` */
+	LOST_MAP_FULL = 1,	/* an aggregate map of the family had no room for a new key */
+	LOST_REASONS = 2,
+};
+
+#ifndef __VMLINUX_H__
+_Static_assert(sizeof(struct target_proc) == 40, "target_proc layout is shared with the BPF side");
+#endif
+
+#endif

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs the Debian packages archbench needs to build, test and benchmark, if any is missing.
+# Needs root (apt-get); prints what is missing and exits 3 otherwise. Everything else (Swift
+# packages, the BPF objects) is built by `swift build` itself.
+set -eu
+# libbpf-dev libelf-dev zlib1g-dev: the loader links libbpf; its headers also serve the BPF compile.
+# bpftool: the tests check with it that no link is left behind. util-linux: setpriv, for the tests.
+needed="libbpf-dev libelf-dev zlib1g-dev bpftool util-linux"
+if [ "${ARCHBENCH_BENCH:-0}" = 1 ]; then
+	# The reference tools the bench/ scripts compare against.
+	needed="$needed wrk nginx-light"
+fi
+missing=""
+for package in $needed; do
+	if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $package"
+	fi
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "archbench setup: missing Debian packages:$missing; install them as root (apt-get install$missing)" >&2
+	exit 3
+fi
+echo "archbench setup: installing$missing" >&2
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null

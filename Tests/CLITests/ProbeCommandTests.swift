@@ -50,9 +50,17 @@ final class ProbeCommandTests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
             throw XCTSkip("setpriv (util-linux) is not installed")
         }
+        // A copy nobody can reach: the checkout may sit in a directory only root can enter.
+        let directory = FileManager.default.temporaryDirectory.appending(path: "archbench-setpriv-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let copy = directory.appending(path: "archbench").path
+        try FileManager.default.copyItem(atPath: archbench, toPath: copy)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy)
         let result = try runToCompletion("/usr/bin/setpriv", [
             "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
-            archbench, "probe", "--", "/bin/true",
+            copy, "probe", "--", "/bin/true",
         ])
         XCTAssertEqual(result.status, 3, result.stderr)
         XCTAssertTrue(result.stderr.contains("needs root, or CAP_BPF + CAP_PERFMON"), result.stderr)

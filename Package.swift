@@ -17,6 +17,13 @@ let package = Package(
         // C: the libbpf loader and the pre-exec spawn; the only code that talks to the kernel directly.
         .target(name: "CProbe", path: "CSources/CProbe", linkerSettings: linkLibbpf),
         .target(name: "CProcess", path: "CSources/CProcess"),
+        // The load generator's hot path. http_parser (libhttp-parser-dev) parses responses, libmd
+        // (libmd-dev) gives SHA-1 for the WebSocket handshake.
+        .target(
+            name: "CLoadGen", path: "CSources/CLoadGen",
+            cSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("http_parser"), .linkedLibrary("md"), .linkedLibrary("pthread"), .linkedLibrary("m")]
+        ),
 
         // Builds bpf/*.bpf.c into objects embedded in the Probes module.
         .plugin(name: "BPFEmbed", capability: .buildTool(), path: "Plugins/BPFEmbed"),
@@ -28,19 +35,24 @@ let package = Package(
             dependencies: ["ArchbenchCore", "CProbe", "CProcess"],
             plugins: ["BPFEmbed"]
         ),
-        .target(name: "Reports", dependencies: ["ArchbenchCore", "Probes"]),
+        .target(name: "Load", dependencies: ["ArchbenchCore", "CLoadGen"]),
+        .target(name: "Reports", dependencies: ["ArchbenchCore", "Probes", "Load"]),
 
         // The thin command line.
         .executableTarget(
             name: "archbench",
             dependencies: [
-                "ArchbenchCore", "Probes", "Reports",
+                "ArchbenchCore", "Probes", "Load", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // Tests, and a tiny C program with known syscall behaviour that they drive.
         .executableTarget(name: "ab-testhelper", path: "Tests/Helpers/ab-testhelper"),
+        .executableTarget(
+            name: "ab-testserver", path: "Tests/Helpers/ab-testserver",
+            linkerSettings: [.linkedLibrary("md"), .linkedLibrary("pthread")]
+        ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ArchbenchCoreTests", dependencies: ["ArchbenchCore", "TestSupport"]),
         .testTarget(
@@ -48,8 +60,12 @@ let package = Package(
             dependencies: ["Probes", "CProbe", "TestSupport", "ab-testhelper"]
         ),
         .testTarget(
+            name: "LoadTests",
+            dependencies: ["Load", "CLoadGen", "TestSupport", "ab-testserver"]
+        ),
+        .testTarget(
             name: "CLITests",
-            dependencies: ["TestSupport", "archbench", "ab-testhelper"]
+            dependencies: ["TestSupport", "archbench", "ab-testhelper", "ab-testserver"]
         ),
     ]
 )

@@ -4,8 +4,9 @@
 # packages, the BPF objects) is built by `swift build` itself.
 set -eu
 # libbpf-dev libelf-dev zlib1g-dev: the loader links libbpf; its headers also serve the BPF compile.
+# libhttp-parser-dev libmd-dev: HTTP response parsing and SHA-1 for the load generator.
 # bpftool: the tests check with it that no link is left behind. util-linux: setpriv, for the tests.
-needed="libbpf-dev libelf-dev zlib1g-dev bpftool util-linux"
+needed="libbpf-dev libelf-dev zlib1g-dev bpftool util-linux libhttp-parser-dev libmd-dev"
 if [ "${ARCHBENCH_BENCH:-0}" = 1 ]; then
 	# The reference tools the bench/ scripts compare against.
 	needed="$needed wrk nginx-light"

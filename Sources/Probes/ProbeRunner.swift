@@ -179,29 +179,6 @@ final class StopFlag: @unchecked Sendable {
     }
 }
 
-/// Handles SIGINT/SIGTERM on a dispatch queue instead of dying, so the run can detach its probes
-/// and report what it saw; `cancel` restores the default actions.
-final class SignalTrap {
-    private let signals: [Int32]
-    private let sources: [DispatchSourceSignal]
-
-    init(signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {
-        self.signals = signals
-        sources = signals.map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { handler(number) }
-            source.resume()
-            return source
-        }
-    }
-
-    func cancel() {
-        sources.forEach { $0.cancel() }
-        signals.forEach { signal($0, SIG_DFL) }
-    }
-}
-
 /// The wait(2) status of a spawned command, filled in by a thread that reaps it.
 final class WaitStatusBox: @unchecked Sendable {
     let exited = DispatchSemaphore(value: 0)

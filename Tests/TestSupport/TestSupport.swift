@@ -39,12 +39,14 @@ public final class RunningProcess: @unchecked Sendable {
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
-        stdoutPipe.fileHandleForReading.readabilityHandler = { [unowned self] handle in
+        stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
+            guard let self else { return }
             lock.withLock { stdoutData.append(data) }
         }
-        stderrPipe.fileHandleForReading.readabilityHandler = { [unowned self] handle in
+        stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
+            guard let self else { return }
             lock.withLock { stderrData.append(data) }
         }
         try process.run()
@@ -52,6 +54,7 @@ public final class RunningProcess: @unchecked Sendable {
 
     public var pid: Int32 { process.processIdentifier }
     public var stderrSoFar: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
+    public var stdoutSoFar: String { lock.withLock { String(decoding: stdoutData, as: UTF8.self) } }
 
     public func write(_ text: String) {
         stdinPipe.fileHandleForWriting.write(Data(text.utf8))
@@ -136,4 +139,45 @@ public func archbenchLinksInKernel() throws -> Int? {
     return try json(["link", "list"]).filter { link in
         (link["prog_id"] as? Int).map(ourPrograms.contains) ?? false
     }.count
+}
+
+/// Tests/Helpers/ab-testserver on an ephemeral loopback port; `stop()` returns what it counted.
+public final class TestServer {
+    public let process: RunningProcess
+    public let port: UInt16
+
+    public init(_ arguments: [String] = []) throws {
+        process = try RunningProcess(BuiltProducts.directory.appending(path: "ab-testserver").path, arguments)
+        let deadline = Date().addingTimeInterval(10)
+        var found: UInt16?
+        while found == nil && Date() < deadline {
+            found = process.stdoutSoFar.split(separator: "\n").first { $0.hasPrefix("port=") }
+                .flatMap { UInt16($0.dropFirst(5)) }
+            if found == nil { usleep(10_000) }
+        }
+        guard let found else { throw TestServerError.didNotStart(process.stderrSoFar) }
+        port = found
+    }
+
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    /// Stops the server (SIGTERM) and parses its counts: requests, ok, chunked, ws_messages, pongs, …
+    public func stop() -> [String: Int] {
+        kill(process.pid, SIGTERM)
+        let output = process.finish(timeout: 10).stdout
+        var counts: [String: Int] = [:]
+        for line in output.split(separator: "\n") {
+            let parts = line.split(separator: "=")
+            if parts.count == 2, let value = Int(parts[1]) { counts[String(parts[0])] = value }
+        }
+        return counts
+    }
+
+    deinit {
+        if process.process.isRunning { kill(process.pid, SIGKILL) }
+    }
+}
+
+public enum TestServerError: Error {
+    case didNotStart(String)
 }

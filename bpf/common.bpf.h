@@ -12,6 +12,13 @@ struct {
 	__type(value, struct target_proc);
 } targets SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct syscall_start);
+} in_syscall SEC(".maps");
+
 static __always_inline __u32 current_tgid(void)
 {
 	return bpf_get_current_pid_tgid() >> 32;
@@ -33,6 +40,20 @@ static __always_inline void count_lost(void *lost_map, __u32 reason)
 
 	if (lost)
 		*lost += 1;
+}
+
+/* floor(log2(v)) for v > 0, without a clz instruction (BPF has none). */
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xFFFFFFFFull) << 5; v >>= shift; r |= shift;
+	shift = (v > 0xFFFF) << 4; v >>= shift; r |= shift;
+	shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xF) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
+	return r;
 }
 
 #define DEFINE_LOST_MAP(name)                                   \

@@ -13,9 +13,23 @@
 struct thread_sched {
 	__u32 tgid;
 	__u32 switches;		/* times switched in */
-	__u64 oncpu_ns;
-	__u64 offcpu_ns;	/* everything between a switch-out and the next switch-in */
+	__u64 oncpu_ns;		/* by the task's own clock (se.sum_exec_runtime), as /proc/PID/schedstat */
+	__u64 offcpu_ns;	/* switch-out to switch-in, plus stolen_ns */
 	__u64 runq_ns;		/* the part of it spent runnable, waiting for a CPU */
+	__u64 stolen_ns;	/* switched in but not running: the hypervisor's steal (and what the task
+				 * clock leaves out); counted as off CPU, as the window-minus-runtime
+				 * reading of schedstat does */
+};
+
+/* Where a thread is now (keyed by tid): on CPU since in_ns, or off since out_ns (and woken at
+ * wake_ns). Read at the end of a run to count the time of threads still off CPU. */
+struct thread_state {
+	__u64 in_ns;
+	__u64 in_runtime_ns;	/* se.sum_exec_runtime at the switch-in */
+	__u64 out_ns;
+	__u64 wake_ns;
+	__s32 syscall;
+	__u32 preempted;
 };
 
 /* One off-CPU interval of a target thread at least `min_offcpu_ns` long (rodata), sent through the
@@ -31,7 +45,8 @@ struct offcpu_event {
 };
 
 #ifndef __VMLINUX_H__
-_Static_assert(sizeof(struct thread_sched) == 32, "thread_sched layout is shared with the BPF side");
+_Static_assert(sizeof(struct thread_state) == 40, "thread_state layout is shared with the BPF side");
+_Static_assert(sizeof(struct thread_sched) == 40, "thread_sched layout is shared with the BPF side");
 _Static_assert(sizeof(struct offcpu_event) == 40, "offcpu_event layout is shared with the BPF side");
 #endif
 

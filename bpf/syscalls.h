@@ -14,7 +14,20 @@ struct syscall_key {
 	__u32 nr;	/* x86_64 syscall number, as the kernel saw it (glibc's nanosleep is clock_nanosleep) */
 };
 
+/* Latency histogram: values below 16 ns exact, then 16 buckets per power of two (each at most 1/16
+ * of its value wide, so a bucket's midpoint is within 3.2% of any value in it), up to 2^36 ns. */
+#define AB_LATENCY_SUB_BITS 4
+#define AB_LATENCY_SLOTS 528
+
+struct syscall_latency {
+	__u64 count;
+	__u64 total_ns;
+	__u64 max_ns;
+	__u32 slots[AB_LATENCY_SLOTS];
+};
+
 #ifndef __VMLINUX_H__
+_Static_assert(sizeof(struct syscall_latency) == 24 + 4 * AB_LATENCY_SLOTS, "syscall_latency layout is shared");
 _Static_assert(sizeof(struct syscall_key) == 8, "syscall_key layout is shared with the BPF side");
 #endif
 

@@ -46,6 +46,7 @@ int BPF_PROG(ab_exit, struct task_struct *task)
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	struct target_proc *proc;
 
+	bpf_map_delete_elem(&in_syscall, &pid);
 	/* Record the process once, at its leader's exit: exit_code is already set by do_exit. */
 	if (pid != tgid)
 		return 0;

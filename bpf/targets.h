@@ -20,15 +20,24 @@ struct target_proc {
 	char comm[AB_COMM_BYTES];	/* updated on exec */
 };
 
+/* The syscall a thread is in, keyed by tid in the shared `in_syscall` map: set at entry, nr = -1 at
+ * exit. The syscalls family times syscalls with it; the sched family tags off-CPU intervals. */
+struct syscall_start {
+	__u64 start_ns;
+	__s64 nr;
+};
+
 /* Why an event was dropped, as an index into each family's `*_lost` per-CPU array. */
 enum lost_reason {
 	LOST_TARGETS_FULL = 0,	/* a forked child could not be added to `targets` */
 	LOST_MAP_FULL = 1,	/* an aggregate map of the family had no room for a new key */
-	LOST_REASONS = 2,
+	LOST_RINGBUF_FULL = 2,	/* an event found the ring buffer full (userspace polls too slowly) */
+	LOST_REASONS = 3,
 };
 
 #ifndef __VMLINUX_H__
 _Static_assert(sizeof(struct target_proc) == 40, "target_proc layout is shared with the BPF side");
+_Static_assert(sizeof(struct syscall_start) == 16, "syscall_start layout is shared with the BPF side");
 #endif
 
 #endif

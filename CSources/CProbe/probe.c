@@ -1,6 +1,7 @@
 #include "ab_probe.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -8,10 +9,23 @@
 #include <time.h>
 
 #define AB_MAX_FAMILIES 16
+#define AB_MAX_COLLECTORS 8
+
+/* The records of one ring buffer map, gathered by libbpf's callback until Swift takes them. */
+struct collector {
+	char map[32];
+	size_t record_size;
+	char *records;
+	size_t count, capacity;
+	uint64_t dropped;
+};
 
 struct ab_probe {
 	struct bpf_object *objects[AB_MAX_FAMILIES];
 	size_t object_count;
+	struct ring_buffer *ring;
+	struct collector collectors[AB_MAX_COLLECTORS];
+	size_t collector_count;
 	struct bpf_link **links;
 	size_t link_count;
 	size_t link_capacity;
@@ -143,6 +157,9 @@ void ab_probe__destroy(struct ab_probe *probe)
 	if (!probe)
 		return;
 	ab_probe__detach(probe);
+	ring_buffer__free(probe->ring);
+	for (size_t i = 0; i < probe->collector_count; i++)
+		free(probe->collectors[i].records);
 	free(probe->links);
 	for (size_t i = 0; i < probe->object_count; i++)
 		bpf_object__close(probe->objects[i]);
@@ -223,6 +240,142 @@ long ab_probe__map_dump(struct ab_probe *probe, const char *name, void *keys, vo
 	if (errno != ENOENT)
 		return -errno;
 	return (long)found;
+}
+
+int ab_probe__set_rodata(struct ab_probe *probe, const char *family, const char *variable, const void *value,
+			 size_t size)
+{
+	for (size_t i = 0; i < probe->object_count; i++) {
+		struct bpf_object *obj = probe->objects[i];
+		struct bpf_map *rodata;
+		const struct btf_type *section;
+		const struct btf_var_secinfo *var;
+		struct btf *btf;
+		size_t data_size;
+		char *data;
+
+		if (strcmp(bpf_object__name(obj), family) != 0)
+			continue;
+		if (probe->loaded)
+			return -EBUSY;
+		btf = bpf_object__btf(obj);
+		bpf_object__for_each_map(rodata, obj) {
+			const char *name = bpf_map__name(rodata);
+			size_t length = strlen(name);
+
+			if (bpf_map__is_internal(rodata) && length >= 7 && strcmp(name + length - 7, ".rodata") == 0)
+				break;
+		}
+		if (!rodata || !btf)
+			return -ENOENT;
+		/* The .rodata DATASEC in the object's BTF lists each variable with its offset. */
+		section = btf__type_by_id(btf, btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC));
+		/* Writable until load: libbpf skeletons set their rodata through the same pointer. */
+		data = (char *)bpf_map__initial_value(rodata, &data_size);
+		if (!section || !data)
+			return -ENOENT;
+		var = btf_var_secinfos(section);
+		for (unsigned int v = 0; v < btf_vlen(section); v++, var++) {
+			const struct btf_type *type = btf__type_by_id(btf, var->type);
+
+			if (strcmp(btf__name_by_offset(btf, type->name_off), variable) != 0)
+				continue;
+			if (var->size != size || var->offset + size > data_size)
+				return -EINVAL;
+			memcpy(data + var->offset, value, size);
+			return 0;
+		}
+		return -ENOENT;
+	}
+	return -ENOENT;
+}
+
+static int gather_record(void *context, void *data, size_t size)
+{
+	struct collector *collector = context;
+
+	if (size < collector->record_size || collector->count >= AB_COLLECT_LIMIT) {
+		collector->dropped++;
+		return 0;
+	}
+	if (collector->count == collector->capacity) {
+		size_t capacity = collector->capacity ? collector->capacity * 2 : 1024;
+		char *records = realloc(collector->records, capacity * collector->record_size);
+
+		if (!records) {
+			collector->dropped++;
+			return 0;
+		}
+		collector->records = records;
+		collector->capacity = capacity;
+	}
+	memcpy(collector->records + collector->count * collector->record_size, data, collector->record_size);
+	collector->count++;
+	return 0;
+}
+
+static struct collector *find_collector(struct ab_probe *probe, const char *map)
+{
+	for (size_t i = 0; i < probe->collector_count; i++)
+		if (strcmp(probe->collectors[i].map, map) == 0)
+			return &probe->collectors[i];
+	return NULL;
+}
+
+int ab_probe__collect(struct ab_probe *probe, const char *name, size_t record_size)
+{
+	struct bpf_map *map = find_map(probe, probe->object_count, name);
+	struct collector *collector;
+	int err;
+
+	if (!map || bpf_map__type(map) != BPF_MAP_TYPE_RINGBUF)
+		return -ENOENT;
+	if (!probe->loaded)
+		return -EINVAL;
+	if (probe->collector_count == AB_MAX_COLLECTORS || strlen(name) >= sizeof(collector->map))
+		return -E2BIG;
+	collector = &probe->collectors[probe->collector_count];
+	memset(collector, 0, sizeof(*collector));
+	strcpy(collector->map, name);
+	collector->record_size = record_size;
+	if (!probe->ring) {
+		probe->ring = ring_buffer__new(bpf_map__fd(map), gather_record, collector, NULL);
+		if (!probe->ring)
+			return -errno;
+	} else {
+		err = ring_buffer__add(probe->ring, bpf_map__fd(map), gather_record, collector);
+		if (err)
+			return err;
+	}
+	probe->collector_count++;
+	return 0;
+}
+
+long ab_probe__poll(struct ab_probe *probe)
+{
+	return probe->ring ? ring_buffer__consume(probe->ring) : 0;
+}
+
+long ab_probe__take(struct ab_probe *probe, const char *map, void *out, size_t capacity)
+{
+	struct collector *collector = find_collector(probe, map);
+	size_t count;
+
+	if (!collector)
+		return -ENOENT;
+	count = collector->count < capacity ? collector->count : capacity;
+	memcpy(out, collector->records, count * collector->record_size);
+	memmove(collector->records, collector->records + count * collector->record_size,
+		(collector->count - count) * collector->record_size);
+	collector->count -= count;
+	return (long)count;
+}
+
+uint64_t ab_probe__collect_dropped(struct ab_probe *probe, const char *map)
+{
+	struct collector *collector = find_collector(probe, map);
+
+	return collector ? collector->dropped : 0;
 }
 
 uint64_t ab_monotonic_ns(void)

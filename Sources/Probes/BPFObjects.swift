@@ -6,11 +6,15 @@ enum ProbeFamily: String, CaseIterable {
     /// Owns the `targets` map every other family filters on; must be loaded first.
     case targets
     case syscalls
+    case sched
+    case memory
 
     var objectBytes: [UInt8] {
         let base64 = switch self {
         case .targets: bpfObject_targets
         case .syscalls: bpfObject_syscalls
+        case .sched: bpfObject_sched
+        case .memory: bpfObject_memory
         }
         // The plugin wrote this string itself; a decoding failure is a broken build, not bad input.
         guard let data = Data(base64Encoded: base64) else {

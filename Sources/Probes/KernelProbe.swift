@@ -33,7 +33,24 @@ public final class KernelProbe {
         for family in ProbeFamily.allCases {
             try session.addFamily(family)
         }
+        try session.setTunable(.sched, "targ_min_offcpu_ns", minOffCPUIntervalNs)
         try session.load()
+        try session.collect("sched_events", as: offcpu_event.self)
+        try session.collect("memory_events", as: rss_event.self)
+    }
+
+    /// Off-CPU intervals at least this long are sent one by one (for the pause detector).
+    public let minOffCPUIntervalNs: UInt64 = 1_000_000
+    /// What the ring buffers delivered so far.
+    public private(set) var offCPUIntervals: [offcpu_event] = []
+    public private(set) var rssEvents: [rss_event] = []
+
+    /// Moves the ring buffers' events into `offCPUIntervals` and `rssEvents`; call it often (every
+    /// 100 ms) so the kernel's buffers do not fill.
+    public func poll() throws(ProbeError) {
+        try session.poll()
+        offCPUIntervals += try session.take("sched_events", as: offcpu_event.self)
+        rssEvents += try session.take("memory_events", as: rss_event.self)
     }
 
     public func attach() throws(ProbeError) {
@@ -78,10 +95,55 @@ public final class KernelProbe {
         return counts
     }
 
+    /// Latency histograms by process and syscall name.
+    public func syscallLatency() throws(ProbeError) -> [Int32: [String: syscall_latency]] {
+        var latency: [Int32: [String: syscall_latency]] = [:]
+        for entry in try session.entries(of: "syscall_latency", key: syscall_key.self, value: syscall_latency.self) {
+            latency[Int32(bitPattern: entry.key.tgid), default: [:]][Self.syscallName(entry.key.nr)] = entry.value
+        }
+        return latency
+    }
+
+    /// Scheduler totals by thread, with the time of threads still off CPU at `endNs` added.
+    public func threadTimes(at endNs: UInt64) throws(ProbeError) -> [Int32: thread_sched] {
+        var threads: [Int32: thread_sched] = [:]
+        for entry in try session.entries(of: "thread_sched", key: UInt32.self, value: thread_sched.self) {
+            threads[Int32(bitPattern: entry.key)] = entry.value
+        }
+        for entry in try session.entries(of: "thread_state", key: UInt32.self, value: thread_state.self) {
+            let tid = Int32(bitPattern: entry.key), state = entry.value
+            guard var times = threads[tid] else { continue }
+            if state.out_ns > 0, endNs > state.out_ns {
+                times.offcpu_ns += endNs - state.out_ns
+                if state.preempted != 0 {
+                    times.runq_ns += endNs - state.out_ns
+                } else if state.wake_ns > state.out_ns {
+                    times.runq_ns += endNs - state.wake_ns
+                }
+            } else if state.in_ns > 0, endNs > state.in_ns {
+                times.oncpu_ns += endNs - state.in_ns
+            }
+            threads[tid] = times
+        }
+        return threads
+    }
+
+    public func memoryStats() throws(ProbeError) -> [Int32: memory_stats] {
+        var stats: [Int32: memory_stats] = [:]
+        for entry in try session.entries(of: "memory_stats", key: UInt32.self, value: memory_stats.self) {
+            stats[Int32(bitPattern: entry.key)] = entry.value
+        }
+        return stats
+    }
+
     /// Events the kernel side had to drop, by family and reason. Never hidden: reports show them.
     public func lostEvents() throws(ProbeError) -> [String: UInt64] {
         var lost: [String: UInt64] = [:]
-        let reasons = [UInt32(LOST_TARGETS_FULL.rawValue): "targets_full", UInt32(LOST_MAP_FULL.rawValue): "map_full"]
+        for map in ["sched_events", "memory_events"] where session.droppedRecords(map) > 0 {
+            lost["\(map).not_kept"] = session.droppedRecords(map)
+        }
+        let reasons = [UInt32(LOST_TARGETS_FULL.rawValue): "targets_full", UInt32(LOST_MAP_FULL.rawValue): "map_full",
+                       UInt32(LOST_RINGBUF_FULL.rawValue): "ringbuf_full"]
         for family in ProbeFamily.allCases {
             for entry in try session.summedCounters(of: "\(family.rawValue)_lost", key: UInt32.self)
             where entry.value > 0 {

@@ -24,6 +24,36 @@ public struct ProcessReport: Codable, Sendable {
     public var exit: ExitStatus?
     public var syscalls: [String: UInt64]
     public var syscallTotal: UInt64
+    /// Entry-to-exit latency by syscall (calls that had entered before the probes attached, or never
+    /// return, are not timed).
+    public var syscallLatencyNs: [String: LatencyStats]
+    /// Sums over the process's threads: on CPU, off CPU, and the runnable part of off CPU.
+    public var oncpuNs: UInt64
+    public var offcpuNs: UInt64
+    public var runqNs: UInt64
+    /// Part of offcpu_ns: switched in, but the task clock did not advance (hypervisor steal).
+    public var stolenNs: UInt64
+    public var threads: [ThreadReport]
+    public var pageFaults: UInt64
+    /// Nil when the process's RSS never changed while probed.
+    public var rssBytes: RSSSummary?
+    /// [CLOCK_MONOTONIC ns, bytes], one point per change of max(64 KiB, RSS/128).
+    public var rssTimeline: [[UInt64]]
+}
+
+public struct ThreadReport: Codable, Sendable {
+    public var tid: Int32
+    public var oncpuNs: UInt64
+    public var offcpuNs: UInt64
+    public var runqNs: UInt64
+    public var stolenNs: UInt64
+    public var switches: UInt32
+}
+
+public struct RSSSummary: Codable, Sendable, Equatable {
+    public var min: UInt64
+    public var max: UInt64
+    public var last: UInt64
 }
 
 public struct CommandOutcome: Codable, Sendable {

@@ -61,7 +61,7 @@ public enum ProbeRunner {
                 + "\(untilText(request.duration, "it exits")); Ctrl-C to stop")
         }
 
-        let end = wait(for: stop, duration: request.duration, watchingTargets: child == nil ? probe : nil)
+        let end = wait(for: stop, duration: request.duration, probe: probe, watchingTargets: child == nil)
         let endNs = ab_monotonic_ns()
         probe.detach()
 
@@ -97,7 +97,7 @@ public enum ProbeRunner {
 
     /// Blocks until the stop flag is raised, the duration passes, or (attached to pids) every target
     /// has exited, which the kernel side records.
-    private static func wait(for stop: StopFlag, duration: Double?, watchingTargets probe: KernelProbe?) -> EndReason {
+    private static func wait(for stop: StopFlag, duration: Double?, probe: KernelProbe, watchingTargets: Bool) -> EndReason {
         let deadline = duration.map { DispatchTime.now() + $0 }
         while true {
             let slice = DispatchTime.now() + 0.1
@@ -105,10 +105,11 @@ public enum ProbeRunner {
             if stop.semaphore.wait(timeout: until) == .success, let reason = stop.reason {
                 return reason
             }
+            try? probe.poll()
             if let deadline, DispatchTime.now() >= deadline {
                 return .duration
             }
-            if let probe, let targets = try? probe.targets(), !targets.isEmpty,
+            if watchingTargets, let targets = try? probe.targets(), !targets.isEmpty,
                targets.allSatisfy({ $0.exitNs != nil }) {
                 return .targetsExited
             }
@@ -127,13 +128,30 @@ public enum ProbeRunner {
 
     private static func report(probe: KernelProbe, startNs: UInt64, endNs: UInt64, end: EndReason,
                                command: CommandOutcome?) throws(ProbeError) -> ProbeReport {
+        try probe.poll()
         let counts = try probe.syscallCounts()
+        let latency = try probe.syscallLatency()
+        let threads = try probe.threadTimes(at: endNs)
+        let memory = try probe.memoryStats()
+        let timelines = Dictionary(grouping: probe.rssEvents, by: { Int32(bitPattern: $0.tgid) })
         let processes = try probe.targets().map { target in
             let syscalls = counts[target.pid] ?? [:]
+            let own = threads.filter { $0.value.tgid == UInt32(bitPattern: target.pid) }
+                .map { ThreadReport(tid: $0.key, oncpuNs: $0.value.oncpu_ns, offcpuNs: $0.value.offcpu_ns,
+                                    runqNs: $0.value.runq_ns, stolenNs: $0.value.stolen_ns,
+                                    switches: $0.value.switches) }
+                .sorted { $0.tid < $1.tid }
+            let stats = memory[target.pid]
             return ProcessReport(
                 pid: target.pid, ppid: target.ppid, comm: target.comm, startNs: target.startNs,
                 exitNs: target.exitNs, exit: target.waitStatus.map(ExitStatus.init(waitStatus:)),
-                syscalls: syscalls, syscallTotal: syscalls.values.reduce(0, +))
+                syscalls: syscalls, syscallTotal: syscalls.values.reduce(0, +),
+                syscallLatencyNs: (latency[target.pid] ?? [:]).mapValues(LatencyHistogram.stats),
+                oncpuNs: own.reduce(0) { $0 + $1.oncpuNs }, offcpuNs: own.reduce(0) { $0 + $1.offcpuNs },
+                runqNs: own.reduce(0) { $0 + $1.runqNs }, stolenNs: own.reduce(0) { $0 + $1.stolenNs }, threads: own, pageFaults: stats?.page_faults ?? 0,
+                rssBytes: stats.flatMap { $0.rss_last_ns == 0 ? nil
+                    : RSSSummary(min: $0.rss_min_bytes, max: $0.rss_max_bytes, last: $0.rss_last_bytes) },
+                rssTimeline: (timelines[target.pid] ?? []).map { [$0.ts_ns, $0.rss_bytes] })
         }
         return ProbeReport(
             startNs: startNs, endNs: endNs, endReason: end.name, processes: processes, command: command,

@@ -44,6 +44,41 @@ final class ProbeSession {
         ab_probe__detach(handle)
     }
 
+    func setTunable<Value: BitwiseCopyable>(_ family: ProbeFamily, _ variable: String, _ value: Value) throws(ProbeError) {
+        var value = value
+        let rc = withUnsafeBytes(of: &value) { bytes in
+            ab_probe__set_rodata(handle, family.rawValue, variable, bytes.baseAddress, bytes.count)
+        }
+        try check(rc, "setting \(family.rawValue).\(variable)")
+    }
+
+    /// Starts gathering a ring buffer map's records of type `Record`.
+    func collect<Record: BitwiseCopyable>(_ map: String, as: Record.Type) throws(ProbeError) {
+        try check(ab_probe__collect(handle, map, MemoryLayout<Record>.size), "reading ring buffer \(map)")
+    }
+
+    /// Moves what the kernel wrote into the ring buffers to the gathered records, without blocking.
+    func poll() throws(ProbeError) {
+        try check(ab_probe__poll(handle), "polling the ring buffers")
+    }
+
+    /// Takes every gathered record of a ring buffer map.
+    func take<Record: BitwiseCopyable>(_ map: String, as: Record.Type) throws(ProbeError) -> [Record] {
+        var records: [Record] = []
+        let batch = 4096
+        while true {
+            let chunk = [Record](unsafeUninitializedCapacity: batch) { buffer, count in
+                count = max(0, ab_probe__take(handle, map, buffer.baseAddress, batch))
+            }
+            records += chunk
+            if chunk.count < batch { return records }
+        }
+    }
+
+    func droppedRecords(_ map: String) -> UInt64 {
+        ab_probe__collect_dropped(handle, map)
+    }
+
     func update<Key: BitwiseCopyable, Value: BitwiseCopyable>(map: String, key: Key, value: Value) throws(ProbeError) {
         try checkLayout(map: map, key: Key.self, value: Value.self)
         var key = key

@@ -13,6 +13,8 @@
 /* The structs the kernel side and Swift both read, imported into Swift from here. */
 #include "../../../bpf/targets.h"
 #include "../../../bpf/syscalls.h"
+#include "../../../bpf/sched.h"
+#include "../../../bpf/memory.h"
 
 struct ab_probe;
 
@@ -33,6 +35,21 @@ int ab_probe__map_update(struct ab_probe *probe, const char *map, const void *ke
 /* Copies up to `capacity` entries into `keys` and `values`; returns how many the map holds, which can
  * exceed `capacity` (call again with more room), or -errno. */
 long ab_probe__map_dump(struct ab_probe *probe, const char *map, void *keys, void *values, size_t capacity);
+
+/* Sets a `const volatile` tunable of a family before load (found by name in its .rodata). */
+int ab_probe__set_rodata(struct ab_probe *probe, const char *family, const char *variable, const void *value,
+			 size_t size);
+
+/* Ring buffers: after load, `collect` starts gathering a ring buffer map's records (each
+ * `record_size` bytes) into memory; `poll` moves what the kernel wrote there without blocking and
+ * returns how many records it added; `take` copies up to `capacity` gathered records out and forgets
+ * them, returning how many it copied. Records beyond `AB_COLLECT_LIMIT` per map waiting to be taken
+ * are counted by `collect_dropped`, not kept. */
+#define AB_COLLECT_LIMIT (1u << 20)
+int ab_probe__collect(struct ab_probe *probe, const char *map, size_t record_size);
+long ab_probe__poll(struct ab_probe *probe);
+long ab_probe__take(struct ab_probe *probe, const char *map, void *out, size_t capacity);
+uint64_t ab_probe__collect_dropped(struct ab_probe *probe, const char *map);
 
 /* The last warnings libbpf printed (it explains verifier and CO-RE failures), for error messages. */
 const char *ab_probe__libbpf_log(void);

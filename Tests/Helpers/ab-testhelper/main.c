@@ -4,12 +4,20 @@
  *   ab-testhelper wait-getppid N        waits for a line on stdin, then N getppid()
  *   ab-testhelper sleep SECONDS         sleeps
  *   ab-testhelper exit CODE             exits with CODE
+ *   ab-testhelper nanosleep N US        N clock_nanosleep(US µs); prints its own timing of each:
+ *                                       "nanosleep mean_ns p50_ns"
+ *   ab-testhelper rss-steps N MIB       N steps of allocating and touching MIB MiB; after each, prints
+ *                                       "rss CLOCK_MONOTONIC_ns VmRSS_bytes" from /proc/self/status
+ *   ab-testhelper sleep-spin N MS       N rounds of sleeping MS ms then spinning MS ms; prints at the end
+ *                                       "sched end_ns oncpu_ns run_delay_ns" from /proc/self/schedstat
  * getppid goes through syscall(2) so no libc caching can hide a call. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static long parse_count(const char *text)
@@ -56,6 +64,94 @@ static int fork_tree(long children, long calls)
 	return failed;
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int timed_nanosleep(long count, long micros)
+{
+	struct timespec pause = { micros / 1000000, (micros % 1000000) * 1000 };
+	uint64_t *took = calloc((size_t)count, sizeof(uint64_t)), total = 0;
+
+	if (!took || count == 0)
+		return 1;
+	for (long i = 0; i < count; i++) {
+		uint64_t start = monotonic_ns();
+
+		clock_nanosleep(CLOCK_MONOTONIC, 0, &pause, NULL);
+		took[i] = monotonic_ns() - start;
+		total += took[i];
+	}
+	qsort(took, (size_t)count, sizeof(uint64_t), compare_u64);
+	printf("nanosleep %llu %llu\n", (unsigned long long)(total / (uint64_t)count),
+	       (unsigned long long)took[count / 2]);
+	return 0;
+}
+
+static unsigned long long vm_rss_bytes(void)
+{
+	char line[256];
+	unsigned long long kib = 0;
+	FILE *status = fopen("/proc/self/status", "r");
+
+	while (status && fgets(line, sizeof(line), status))
+		if (sscanf(line, "VmRSS: %llu kB", &kib) == 1)
+			break;
+	if (status)
+		fclose(status);
+	return kib * 1024;
+}
+
+static int rss_steps(long steps, long mib)
+{
+	struct timespec settle = { 0, 50 * 1000000 };
+
+	for (long i = 0; i < steps; i++) {
+		char *block = malloc((size_t)mib << 20);
+
+		if (!block)
+			return 1;
+		memset(block, 1, (size_t)mib << 20);	/* touched, so resident; never freed */
+		nanosleep(&settle, NULL);
+		printf("rss %llu %llu\n", (unsigned long long)monotonic_ns(), vm_rss_bytes());
+		fflush(stdout);
+	}
+	return 0;
+}
+
+static int sleep_spin(long rounds, long millis)
+{
+	struct timespec pause = { millis / 1000, (millis % 1000) * 1000000 };
+	unsigned long long oncpu = 0, run_delay = 0;
+	FILE *schedstat;
+
+	for (long i = 0; i < rounds; i++) {
+		uint64_t until;
+
+		nanosleep(&pause, NULL);
+		until = monotonic_ns() + (uint64_t)millis * 1000000;
+		while (monotonic_ns() < until)
+			;
+	}
+	schedstat = fopen("/proc/self/schedstat", "r");
+	if (!schedstat || fscanf(schedstat, "%llu %llu", &oncpu, &run_delay) != 2)
+		return 1;
+	fclose(schedstat);
+	printf("sched %llu %llu %llu\n", (unsigned long long)monotonic_ns(), oncpu, run_delay);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "getppid") == 0) {
@@ -78,6 +174,13 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && strcmp(argv[1], "exit") == 0)
 		return (int)parse_count(argv[2]);
-	fprintf(stderr, "usage: ab-testhelper getppid N | fork-tree K N | wait-getppid N | sleep S | exit CODE\n");
+	if (argc == 4 && strcmp(argv[1], "nanosleep") == 0)
+		return timed_nanosleep(parse_count(argv[2]), parse_count(argv[3]));
+	if (argc == 4 && strcmp(argv[1], "rss-steps") == 0)
+		return rss_steps(parse_count(argv[2]), parse_count(argv[3]));
+	if (argc == 4 && strcmp(argv[1], "sleep-spin") == 0)
+		return sleep_spin(parse_count(argv[2]), parse_count(argv[3]));
+	fprintf(stderr, "usage: ab-testhelper getppid N | fork-tree K N | wait-getppid N | sleep S | exit CODE |"
+			" nanosleep N US | rss-steps N MIB | sleep-spin N MS\n");
 	return 2;
 }

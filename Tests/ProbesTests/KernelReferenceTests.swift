@@ -1,0 +1,64 @@
+import Foundation
+import Probes
+import TestSupport
+import XCTest
+
+/// Each kernel-side figure against an independent reference: the program's own timing, /proc.
+final class KernelReferenceTests: XCTestCase {
+    override func setUpWithError() throws {
+        if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
+    }
+
+    /// Runs the helper under the probes (through sh, so its output can go to a file) and returns the
+    /// report, the helper's process, and what it printed.
+    func probeHelper(_ arguments: String) throws -> (ProbeReport, ProcessReport, [String]) {
+        let output = FileManager.default.temporaryDirectory.appending(path: "ab-helper-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let report = try ProbeRunner.run(
+            ProbeRequest(command: ["/bin/sh", "-c", "\(BuiltProducts.helper) \(arguments) > \(output)"])) { _ in }
+        XCTAssertEqual(report.command?.exit?.code, 0)
+        let helper = try XCTUnwrap(report.processes.first { $0.comm == "ab-testhelper" })
+        let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map(String.init)
+        return (report, helper, lines)
+    }
+
+    func testNanosleepLatencyMatchesTheProgramsOwnTiming() throws {
+        let (_, helper, lines) = try probeHelper("nanosleep 200 2000")
+        let own = try XCTUnwrap(lines.first { $0.hasPrefix("nanosleep ") }).split(separator: " ").compactMap { Double($0) }
+        let (ownMean, ownP50) = (own[0], own[1])
+        // glibc's nanosleep() is clock_nanosleep to the kernel.
+        let latency = try XCTUnwrap(helper.syscallLatencyNs["clock_nanosleep"])
+        XCTAssertEqual(latency.count, 200)
+        XCTAssertEqual(Double(latency.mean), ownMean, accuracy: ownMean * 0.05)
+        XCTAssertEqual(Double(latency.p50), ownP50, accuracy: ownP50 * 0.05)
+        XCTAssertGreaterThanOrEqual(latency.p50, 2_000_000, "never shorter than asked")
+    }
+
+    func testRSSMatchesProcStatusAtTheSameMoments() throws {
+        let (_, helper, lines) = try probeHelper("rss-steps 8 16")
+        let samples = lines.filter { $0.hasPrefix("rss ") }.map { $0.split(separator: " ").compactMap { UInt64($0) } }
+        XCTAssertEqual(samples.count, 8)
+        XCTAssertGreaterThan(helper.rssTimeline.count, 8)
+        for sample in samples {
+            let (moment, procRSS) = (sample[0], Double(sample[1]))
+            let ours = try XCTUnwrap(helper.rssTimeline.last { $0[0] <= moment }, "no RSS event before \(moment)")
+            XCTAssertEqual(Double(ours[1]), procRSS, accuracy: procRSS * 0.02, "at \(moment)")
+        }
+        let rss = try XCTUnwrap(helper.rssBytes)
+        XCTAssertGreaterThanOrEqual(Double(rss.max), 8 * 16 * 1024 * 1024)
+        XCTAssertGreaterThan(helper.pageFaults, 8 * 16 * 256 / 2, "touching 128 MiB faults in most of its pages")
+    }
+
+    func testOffCPUAndRunQueueMatchSchedstat() throws {
+        let (_, helper, lines) = try probeHelper("sleep-spin 10 30")
+        let sched = try XCTUnwrap(lines.first { $0.hasPrefix("sched ") }).split(separator: " ").compactMap { UInt64($0) }
+        let (endNs, oncpu, runDelay) = (sched[0], Double(sched[1]), Double(sched[2]))
+        XCTAssertEqual(helper.threads.count, 1)
+        XCTAssertEqual(Double(helper.oncpuNs), oncpu, accuracy: oncpu * 0.05)
+        // Off CPU over its life: the time from its fork to the schedstat read, less the time on CPU.
+        let offcpu = Double(endNs - helper.startNs) - oncpu
+        XCTAssertEqual(Double(helper.offcpuNs), offcpu, accuracy: offcpu * 0.05)
+        XCTAssertEqual(Double(helper.runqNs), runDelay, accuracy: max(runDelay * 0.05, 2_000_000))
+        XCTAssertGreaterThan(helper.offcpuNs, 280_000_000, "ten 30 ms sleeps")
+    }
+}

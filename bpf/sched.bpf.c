@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Where the threads of the targets spend their time off CPU: totals per thread (on-CPU, off-CPU, of
+ * which runnable), and each off-CPU interval long enough to matter, tagged with the syscall the
+ * thread was blocked in, for the pause detector. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "common.bpf.h"
+#include "sched.h"
+
+/* Off-CPU intervals shorter than this are only added to the totals. */
+const volatile __u64 targ_min_offcpu_ns = 1000000;
+
+DEFINE_LOST_MAP(sched_lost);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AB_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct thread_state);
+} thread_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AB_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct thread_sched);
+} thread_sched SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} sched_events SEC(".maps");
+
+static __always_inline struct thread_sched *totals_of(__u32 tid, __u32 tgid)
+{
+	struct thread_sched *totals = bpf_map_lookup_elem(&thread_sched, &tid);
+	struct thread_sched fresh = { .tgid = tgid };
+
+	if (totals)
+		return totals;
+	if (bpf_map_update_elem(&thread_sched, &tid, &fresh, BPF_NOEXIST) == -7 /* E2BIG: the map is full */)
+		count_lost(&sched_lost, LOST_MAP_FULL);
+	return bpf_map_lookup_elem(&thread_sched, &tid);
+}
+
+static __always_inline void switched_out(__u32 tid, __u32 tgid, unsigned int prev_state, __u64 runtime,
+					 __u64 now)
+{
+	struct thread_state *state = bpf_map_lookup_elem(&thread_state, &tid);
+	struct syscall_start *in = bpf_map_lookup_elem(&in_syscall, &tid);
+	struct thread_state fresh = {};
+
+	if (!state) {
+		bpf_map_update_elem(&thread_state, &tid, &fresh, BPF_NOEXIST);
+		state = bpf_map_lookup_elem(&thread_state, &tid);
+		if (!state)
+			return;
+	}
+	if (state->in_ns) {
+		struct thread_sched *totals = totals_of(tid, tgid);
+		__u64 wall = now - state->in_ns;
+		__u64 ran = runtime > state->in_runtime_ns ? runtime - state->in_runtime_ns : 0;
+
+		if (ran > wall)
+			ran = wall;
+		if (totals) {
+			__sync_fetch_and_add(&totals->oncpu_ns, ran);
+			__sync_fetch_and_add(&totals->stolen_ns, wall - ran);
+			__sync_fetch_and_add(&totals->offcpu_ns, wall - ran);
+		}
+	}
+	state->in_ns = 0;
+	state->out_ns = now;
+	state->wake_ns = 0;
+	state->preempted = prev_state == 0;	/* TASK_RUNNING: preempted, still runnable */
+	state->syscall = in && in->nr >= 0 ? (__s32)in->nr : -1;
+}
+
+static __always_inline void switched_in(__u32 tid, __u32 tgid, __u64 runtime, __u64 now)
+{
+	struct thread_state *state = bpf_map_lookup_elem(&thread_state, &tid);
+	struct thread_state fresh = { .in_ns = now, .in_runtime_ns = runtime };
+	struct thread_sched *totals;
+	struct offcpu_event *event;
+	__u64 off, runq;
+
+	if (!state) {
+		/* First seen switching in: its off-CPU time before the probes attached is unknown. */
+		bpf_map_update_elem(&thread_state, &tid, &fresh, BPF_NOEXIST);
+		return;
+	}
+	if (state->out_ns) {
+		off = now - state->out_ns;
+		runq = state->preempted ? off : state->wake_ns > state->out_ns ? now - state->wake_ns : 0;
+		totals = totals_of(tid, tgid);
+		if (totals) {
+			__sync_fetch_and_add(&totals->offcpu_ns, off);
+			__sync_fetch_and_add(&totals->runq_ns, runq);
+			__sync_fetch_and_add(&totals->switches, 1);
+		}
+		if (off >= targ_min_offcpu_ns) {
+			event = bpf_ringbuf_reserve(&sched_events, sizeof(*event), 0);
+			if (event) {
+				event->tid = tid;
+				event->tgid = tgid;
+				event->start_ns = state->out_ns;
+				event->end_ns = now;
+				event->runq_ns = runq;
+				event->syscall = state->syscall;
+				event->preempted = state->preempted;
+				bpf_ringbuf_submit(event, 0);
+			} else {
+				count_lost(&sched_lost, LOST_RINGBUF_FULL);
+			}
+		}
+	}
+	state->in_ns = now;
+	state->in_runtime_ns = runtime;
+	state->out_ns = 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(ab_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u32 prev_tgid = prev->tgid, next_tgid = next->tgid;
+
+	/* The scheduler has brought prev's runtime up to date before this tracepoint. */
+	if (is_target(prev_tgid))
+		switched_out(prev->pid, prev_tgid, prev_state, prev->se.sum_exec_runtime, now);
+	if (is_target(next_tgid))
+		switched_in(next->pid, next_tgid, next->se.sum_exec_runtime, now);
+	return 0;
+}
+
+/* A sleeping thread becomes runnable: from here until it runs, it waits on a run queue. */
+static __always_inline void woken(struct task_struct *task)
+{
+	__u32 tid = task->pid;
+	struct thread_state *state;
+
+	if (!is_target(task->tgid))
+		return;
+	state = bpf_map_lookup_elem(&thread_state, &tid);
+	if (state && state->out_ns && !state->preempted)
+		state->wake_ns = bpf_ktime_get_ns();
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(ab_sched_wakeup, struct task_struct *task)
+{
+	woken(task);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(ab_sched_wakeup_new, struct task_struct *task)
+{
+	woken(task);
+	return 0;
+}
+
+/* A thread's state goes with it (its totals stay for the report). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(ab_sched_exit, struct task_struct *task)
+{
+	__u32 tid = task->pid;
+
+	if (is_target(task->tgid))
+		bpf_map_delete_elem(&thread_state, &tid);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

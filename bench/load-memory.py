@@ -10,6 +10,7 @@ usage: bench/load-memory.py [SECONDS=600] [CONNECTIONS=10000]
 import json
 import subprocess
 import sys
+import tempfile
 import time
 
 from common import ARCHBENCH, NGINX_URL, Nginx, out, require
@@ -39,8 +40,10 @@ def main():
     require("nginx")
     with Nginx():
         start = time.monotonic()
+        # The JSON (one window per 100 ms) is larger than a pipe holds: it goes to a file.
+        output = tempfile.TemporaryFile(mode="w+")
         load = subprocess.Popen([ARCHBENCH, "load", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--json", NGINX_URL],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=output, stderr=subprocess.PIPE, text=True)
         samples = []
         while load.poll() is None:
             time.sleep(5)
@@ -49,10 +52,11 @@ def main():
             except OSError:
                 break
             out(f"  {samples[-1][0]:6.0f} s  RSS {samples[-1][1] / 1024:7.1f} MiB")
-        stdout, stderr = load.communicate()
+        _, stderr = load.communicate()
     if load.returncode != 0:
         raise SystemExit(f"archbench load failed: {stderr}")
-    result = json.loads(stdout)
+    output.seek(0)
+    result = json.load(output)
     samples = [s for s in samples if s[1] > 0]
     peak = max(r for _, r in samples)
     later = samples[len(samples) // 2:]

@@ -62,3 +62,72 @@ public enum ProcessTable {
         return found
     }
 }
+
+extension ProcessTable {
+    /// The processes holding a TCP socket that listens on `port` (IPv4 or IPv6), found through
+    /// /proc/net/tcp{,6} (the socket's inode) and /proc/PID/fd (who holds it).
+    public static func listening(onPort port: UInt16) -> [ProcessEntry] {
+        let inodes = listeningInodes(port: port)
+        guard !inodes.isEmpty else { return [] }
+        return all().filter { process in
+            let fdDirectory = "/proc/\(process.pid)/fd"
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: fdDirectory)) ?? []
+            return fds.contains { fd in
+                guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(fdDirectory)/\(fd)"),
+                      link.hasPrefix("socket:[") else { return false }
+                return inodes.contains(String(link.dropFirst(8).dropLast()))
+            }
+        }
+    }
+
+    /// Inodes of the sockets in state LISTEN (0A) on `port`.
+    static func listeningInodes(port: UInt16) -> Set<String> {
+        var inodes: Set<String> = []
+        let portHex = String(format: "%04X", port)
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                guard fields.count > 9, fields[3] == "0A", fields[1].hasSuffix(":" + portHex) else { continue }
+                inodes.insert(String(fields[9]))
+            }
+        }
+        return inodes
+    }
+
+    /// Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a
+    /// hybrid system), from /proc/self/mounts.
+    public static var cgroup2Mount: String? {
+        let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+        for line in mounts.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count > 2, fields[2] == "cgroup2" { return String(fields[1]) }
+        }
+        return nil
+    }
+
+    /// The processes in a cgroup v2 and its descendants. `path` is a directory, or a path relative
+    /// to the cgroup v2 mount. Nil when there is no such cgroup.
+    public static func inCgroup(_ path: String) -> [ProcessEntry]? {
+        var isDirectory: ObjCBool = false
+        var root = path
+        if !(path.hasPrefix("/") && FileManager.default.fileExists(atPath: path + "/cgroup.procs")) {
+            guard let mount = cgroup2Mount else { return nil }
+            root = mount + "/" + path.drop { $0 == "/" }
+        }
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return nil
+        }
+        var pids: [Int32] = []
+        let enumerator = FileManager.default.enumerator(atPath: root)
+        var files = ["cgroup.procs"]
+        while let item = enumerator?.nextObject() as? String {
+            if item.hasSuffix("/cgroup.procs") { files.append(item) }
+        }
+        for file in files {
+            let text = (try? String(contentsOfFile: root + "/" + file, encoding: .utf8)) ?? ""
+            pids += text.split(separator: "\n").compactMap { Int32($0) }
+        }
+        return pids.compactMap { entry(pid: $0) }
+    }
+}

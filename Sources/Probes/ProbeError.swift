@@ -8,6 +8,9 @@ public enum ProbeError: ArchbenchFailure {
     case missingPrivilege(String)
     case missingKernelFeature(String)
     case noSuchProcess(pid: Int32, detail: String)
+    case noListener(port: UInt16)
+    case noSuchCgroup(String)
+    case emptyCgroup(String)
     case commandNotFound(String)
     case commandFailed(command: String, errno: Int32)
     /// A libbpf or bpf() call failed; `log` is what libbpf said about it.
@@ -28,6 +31,12 @@ public enum ProbeError: ArchbenchFailure {
             return text
         case .noSuchProcess(let pid, let detail):
             return "no process with pid \(pid)\(detail.isEmpty ? "" : ": \(detail)")"
+        case .noListener(let port):
+            return "no process listens on TCP port \(port)"
+        case .noSuchCgroup(let path):
+            return "no cgroup \(path) (looked under /sys/fs/cgroup)"
+        case .emptyCgroup(let path):
+            return "cgroup \(path) has no processes"
         case .commandNotFound(let command):
             return "command not found: \(command)"
         case .commandFailed(let command, let code):

@@ -18,6 +18,8 @@ public struct ProcessReport: Codable, Sendable {
     public var pid: Int32
     public var ppid: Int32
     public var comm: String
+    /// The label given to it or to the target it descends from (e.g. "monolith", "orders").
+    public var label: String?
     public var startNs: UInt64
     public var exitNs: UInt64?
     /// The process's exit as wait(2) decoded it; nil while it still ran at the end.

@@ -5,19 +5,50 @@ import ArchbenchCore
 import CProbe
 import Foundation
 
+/// One way to name processes to probe, with an optional label (architecture, service) that the
+/// report carries for them and every process they fork.
+public struct TargetSpec: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case pid(Int32)
+        /// The processes listening on this TCP port.
+        case port(UInt16)
+        /// The processes of a cgroup v2 (and its descendants).
+        case cgroup(String)
+    }
+
+    public var kind: Kind
+    public var label: String?
+
+    public init(_ kind: Kind, label: String? = nil) {
+        self.kind = kind
+        self.label = label
+    }
+}
+
 /// What to probe and for how long.
 public struct ProbeRequest: Sendable {
     /// Processes to attach to (each with the processes it has forked and will fork).
-    public var pids: [Int32]
-    /// A command to spawn and watch for its whole life; empty when attaching to `pids`.
+    public var targets: [TargetSpec]
+    /// A command to spawn and watch for its whole life; empty when attaching to `targets`.
     public var command: [String]
+    public var commandLabel: String?
     /// Seconds to watch; nil means until the command or every target exits, or SIGINT/SIGTERM.
     public var duration: Double?
 
-    public init(pids: [Int32] = [], command: [String] = [], duration: Double? = nil) {
-        self.pids = pids
+    public init(targets: [TargetSpec] = [], command: [String] = [], commandLabel: String? = nil,
+                duration: Double? = nil) {
+        self.targets = targets
         self.command = command
+        self.commandLabel = commandLabel
         self.duration = duration
+    }
+
+    public init(pids: [Int32], duration: Double? = nil) {
+        self.init(targets: pids.map { TargetSpec(.pid($0)) }, duration: duration)
+    }
+
+    public init(command: [String], duration: Double? = nil) {
+        self.init(targets: [], command: command, duration: duration)
     }
 }
 
@@ -28,7 +59,10 @@ public enum ProbeRunner {
     static let stopGraceSeconds = 2.0
 
     public static func run(_ request: ProbeRequest, progress: (String) -> Void) throws -> ProbeReport {
-        let roots = try request.pids.map { pid throws(ProbeError) in try liveProcess(pid) }
+        let resolved = try resolve(request.targets)
+        let roots = resolved.map(\.process)
+        var labels = Dictionary(resolved.compactMap { item in item.label.map { (item.process.pid, $0) } },
+                                uniquingKeysWith: { first, _ in first })
         let probe = try KernelProbe()
         let stop = StopFlag()
         let trap = SignalTrap(signals: [SIGINT, SIGTERM]) { signal in stop.stop(.signal(signal)) }
@@ -53,6 +87,7 @@ public enum ProbeRunner {
         } else {
             let held = try HeldChild(argv: request.command)
             child = held
+            if let label = request.commandLabel { labels[held.pid] = label }
             try probe.register(ProcessEntry(pid: held.pid, ppid: getpid(), comm: "archbench", state: "S"))
             try probe.attach()
             try held.release(command: request.command[0])
@@ -76,10 +111,33 @@ public enum ProbeRunner {
                 argv: request.command, pid: child.pid,
                 exit: childStatus.value.map(ExitStatus.init(waitStatus:)), stoppedByArchbench: stopped)
         }
-        return try report(probe: probe, startNs: startNs, endNs: endNs, end: end, command: command)
+        return try report(probe: probe, startNs: startNs, endNs: endNs, end: end, command: command, labels: labels)
     }
 
     // MARK: - Steps
+
+    /// The processes the specs name, each with its label; fails on the first spec that names none.
+    static func resolve(_ specs: [TargetSpec]) throws(ProbeError) -> [(process: ProcessEntry, label: String?)] {
+        var found: [(process: ProcessEntry, label: String?)] = []
+        for spec in specs {
+            let processes: [ProcessEntry]
+            switch spec.kind {
+            case .pid(let pid):
+                processes = [try liveProcess(pid)]
+            case .port(let port):
+                processes = ProcessTable.listening(onPort: port)
+                guard !processes.isEmpty else { throw .noListener(port: port) }
+            case .cgroup(let path):
+                guard let members = ProcessTable.inCgroup(path) else { throw .noSuchCgroup(path) }
+                guard !members.isEmpty else { throw .emptyCgroup(path) }
+                processes = members
+            }
+            for process in processes where !found.contains(where: { $0.process.pid == process.pid }) {
+                found.append((process, spec.label))
+            }
+        }
+        return found
+    }
 
     static func liveProcess(_ pid: Int32) throws(ProbeError) -> ProcessEntry {
         guard let process = ProcessTable.entry(pid: pid) else {
@@ -126,15 +184,29 @@ public enum ProbeRunner {
         }
     }
 
+    /// A process's label is its own, or its nearest labelled ancestor's among the targets.
+    static func label(of pid: Int32, parents: [Int32: Int32], labels: [Int32: String]) -> String? {
+        var current: Int32? = pid
+        var hops = 0
+        while let pid = current, hops < 64 {
+            if let label = labels[pid] { return label }
+            current = parents[pid]
+            hops += 1
+        }
+        return nil
+    }
+
     private static func report(probe: KernelProbe, startNs: UInt64, endNs: UInt64, end: EndReason,
-                               command: CommandOutcome?) throws(ProbeError) -> ProbeReport {
+                               command: CommandOutcome?, labels: [Int32: String]) throws(ProbeError) -> ProbeReport {
         try probe.poll()
         let counts = try probe.syscallCounts()
         let latency = try probe.syscallLatency()
         let threads = try probe.threadTimes(at: endNs)
         let memory = try probe.memoryStats()
         let timelines = Dictionary(grouping: probe.rssEvents, by: { Int32(bitPattern: $0.tgid) })
-        let processes = try probe.targets().map { target in
+        let targets = try probe.targets()
+        let parents = Dictionary(targets.map { ($0.pid, $0.ppid) }, uniquingKeysWith: { first, _ in first })
+        let processes = targets.map { target in
             let syscalls = counts[target.pid] ?? [:]
             let own = threads.filter { $0.value.tgid == UInt32(bitPattern: target.pid) }
                 .map { ThreadReport(tid: $0.key, oncpuNs: $0.value.oncpu_ns, offcpuNs: $0.value.offcpu_ns,
@@ -143,7 +215,8 @@ public enum ProbeRunner {
                 .sorted { $0.tid < $1.tid }
             let stats = memory[target.pid]
             return ProcessReport(
-                pid: target.pid, ppid: target.ppid, comm: target.comm, startNs: target.startNs,
+                pid: target.pid, ppid: target.ppid, comm: target.comm,
+                label: label(of: target.pid, parents: parents, labels: labels), startNs: target.startNs,
                 exitNs: target.exitNs, exit: target.waitStatus.map(ExitStatus.init(waitStatus:)),
                 syscalls: syscalls, syscallTotal: syscalls.values.reduce(0, +),
                 syscallLatencyNs: (latency[target.pid] ?? [:]).mapValues(LatencyHistogram.stats),

@@ -9,18 +9,33 @@ import Reports
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
-        abstract: "Count the syscalls of processes, and of every process they fork, with eBPF.",
+        abstract: "Watch processes, and every process they fork, from the kernel with eBPF.",
         discussion: """
-            Attach to running processes with --pid (their children alive now, and every process they \
-            fork later, are covered too), or start a command after -- and watch it for its whole life. \
+            Attach to running processes with --pid, --port (the processes listening on it) or \
+            --cgroup (their children alive now, and every process they fork later, are covered too), \
+            or start a command after -- and watch it for its whole life. Each target may carry a \
+            label (LABEL=PID, LABEL=PORT, LABEL=PATH; --label for the command) that the report shows \
+            for it and its descendants. \
             The run ends after --duration, when the command (or every target) exits, or on Ctrl-C; \
             the probes are detached on every path out. Needs root, or CAP_BPF + CAP_PERFMON.
             """
     )
 
     @Option(name: .customLong("pid"), parsing: .upToNextOption,
-            help: ArgumentHelp("Process ids to attach to.", valueName: "pid"))
-    var pids: [Int32] = []
+            help: ArgumentHelp("Process ids to attach to, each optionally LABEL=PID.", valueName: "pid"))
+    var pids: [String] = []
+
+    @Option(name: .customLong("port"), parsing: .upToNextOption,
+            help: ArgumentHelp("Attach to the processes listening on these TCP ports ([LABEL=]PORT).", valueName: "port"))
+    var ports: [String] = []
+
+    @Option(name: .customLong("cgroup"), parsing: .upToNextOption,
+            help: ArgumentHelp("Attach to the processes of these cgroups v2 ([LABEL=]PATH, under /sys/fs/cgroup).",
+                               valueName: "path"))
+    var cgroups: [String] = []
+
+    @Option(help: "A label for the command's processes in the report (e.g. monolith).")
+    var label: String?
 
     @Option(help: ArgumentHelp("Seconds to watch (default: until the targets exit or Ctrl-C).", valueName: "seconds"))
     var duration: Double?
@@ -32,19 +47,47 @@ struct ProbeCommand: ParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        if pids.isEmpty == command.isEmpty {
-            throw ValidationError("give either --pid PID ... or -- COMMAND ..., not both and not neither")
-        }
-        if let bad = pids.first(where: { $0 <= 0 }) {
-            throw ValidationError("--pid \(bad) is not a process id (must be a positive integer)")
+        _ = try targets()
+        if targetsGiven != command.isEmpty {
+            throw ValidationError("give either --pid/--port/--cgroup ... or -- COMMAND ..., not both and not neither")
         }
         if let duration, !(duration > 0 && duration.isFinite) {
             throw ValidationError("--duration \(duration) must be a positive number of seconds")
         }
     }
 
+    private var targetsGiven: Bool { !(pids.isEmpty && ports.isEmpty && cgroups.isEmpty) }
+
+    /// Splits an optional "LABEL=" from a value.
+    private func labelled(_ text: String) -> (label: String?, value: String) {
+        guard let equals = text.firstIndex(of: "="), equals != text.startIndex else { return (nil, text) }
+        return (String(text[..<equals]), String(text[text.index(after: equals)...]))
+    }
+
+    func targets() throws -> [TargetSpec] {
+        var specs: [TargetSpec] = []
+        for text in pids {
+            let (label, value) = labelled(text)
+            guard let pid = Int32(value), pid > 0 else {
+                throw ValidationError("--pid \(text) is not a process id (must be a positive integer)")
+            }
+            specs.append(TargetSpec(.pid(pid), label: label))
+        }
+        for text in ports {
+            let (label, value) = labelled(text)
+            guard let port = UInt16(value), port > 0 else { throw ValidationError("--port \(text) is not a TCP port (1-65535)") }
+            specs.append(TargetSpec(.port(port), label: label))
+        }
+        for text in cgroups {
+            let (label, value) = labelled(text)
+            guard !value.isEmpty else { throw ValidationError("--cgroup \(text) names no cgroup") }
+            specs.append(TargetSpec(.cgroup(value), label: label))
+        }
+        return specs
+    }
+
     func run() throws {
-        let request = ProbeRequest(pids: pids, command: command, duration: duration)
+        let request = ProbeRequest(targets: try targets(), command: command, commandLabel: label, duration: duration)
         let report = try ProbeRunner.run(request) { message in
             Console.error("archbench: \(message)")
         }

@@ -24,21 +24,45 @@ extension ProbeReport {
         for process in processes {
             lines.append("")
             let exit = process.exit.map { ", \($0)" } ?? ", running"
-            lines.append("PID \(process.pid)  \(process.comm)  (ppid \(process.ppid)\(exit))  "
-                + "\(process.syscallTotal) syscalls")
+            let label = process.label.map { "[\($0)]  " } ?? ""
+            lines.append("PID \(process.pid)  \(process.comm)  \(label)(ppid \(process.ppid)\(exit))  "
+                + "\(process.syscallTotal) syscalls, \(process.threads.count) threads")
+            lines.append("  cpu      on \(Self.duration(process.oncpuNs)), off \(Self.duration(process.offcpuNs))"
+                + " (run queue \(Self.duration(process.runqNs)), stolen \(Self.duration(process.stolenNs)))")
+            if let rss = process.rssBytes {
+                lines.append("  memory   RSS min \(Self.size(rss.min)), max \(Self.size(rss.max)), last \(Self.size(rss.last));"
+                    + " \(process.pageFaults) page faults; \(process.rssTimeline.count) timeline points")
+            }
             let sorted = process.syscalls.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
             guard !sorted.isEmpty else { continue }
-            lines.append("  " + "SYSCALL".padding(toLength: 24, withPad: " ", startingAt: 0) + "COUNT".leftPadded(12))
+            lines.append("  " + "SYSCALL".padding(toLength: 20, withPad: " ", startingAt: 0) + "COUNT".leftPadded(10)
+                + "P50".leftPadded(11) + "P99".leftPadded(11) + "MAX".leftPadded(11))
             for (name, count) in sorted.prefix(Self.syscallRowsShown) {
-                lines.append("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + "\(count)".leftPadded(12))
+                let latency = process.syscallLatencyNs[name]
+                lines.append("  " + name.padding(toLength: 20, withPad: " ", startingAt: 0) + "\(count)".leftPadded(10)
+                    + (latency.map { Self.duration($0.p50) } ?? "-").leftPadded(11)
+                    + (latency.map { Self.duration($0.p99) } ?? "-").leftPadded(11)
+                    + (latency.map { Self.duration($0.max) } ?? "-").leftPadded(11))
             }
             let rest = sorted.dropFirst(Self.syscallRowsShown)
             if !rest.isEmpty {
-                let label = "(\(rest.count) others)".padding(toLength: 24, withPad: " ", startingAt: 0)
-                lines.append("  " + label + "\(rest.reduce(0) { $0 + $1.value })".leftPadded(12))
+                let label = "(\(rest.count) others)".padding(toLength: 20, withPad: " ", startingAt: 0)
+                lines.append("  " + label + "\(rest.reduce(0) { $0 + $1.value })".leftPadded(10))
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    static func duration(_ ns: UInt64) -> String {
+        let value = Double(ns)
+        if value >= 1e9 { return String(format: "%.2fs", value / 1e9) }
+        if value >= 1e6 { return String(format: "%.2fms", value / 1e6) }
+        if value >= 1e3 { return String(format: "%.1fµs", value / 1e3) }
+        return "\(ns)ns"
+    }
+
+    static func size(_ bytes: UInt64) -> String {
+        String(format: "%.1f MiB", Double(bytes) / 1_048_576)
     }
 }
 

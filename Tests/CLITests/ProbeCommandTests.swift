@@ -94,7 +94,7 @@ final class ProbeCommandTests: XCTestCase {
         let result = try runToCompletion(archbench, ["probe", "--", BuiltProducts.helper, "getppid", "777"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let row = result.stdout.split(separator: "\n").first { $0.hasPrefix("  getppid ") }
-        XCTAssertEqual(row?.split(separator: " ").last, "777", result.stdout)
+        XCTAssertEqual(row?.split(separator: " ").dropFirst().first, "777", result.stdout)
         XCTAssertTrue(result.stdout.contains("exited with status 0"), result.stdout)
     }
 

@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "ArchbenchCoreTests", dependencies: ["ArchbenchCore", "TestSupport"]),
         .testTarget(
             name: "ProbesTests",
-            dependencies: ["Probes", "CProbe", "TestSupport", "ab-testhelper"]
+            dependencies: ["Probes", "CProbe", "Load", "TestSupport", "ab-testhelper", "ab-testserver"]
         ),
         .testTarget(
             name: "LoadTests",

@@ -80,6 +80,31 @@ extension ProcessTable {
         }
     }
 
+    /// The TCP ports the given processes listen on, with the pid holding each.
+    public static func listeningPorts(of pids: Set<Int32>) -> [UInt16: Int32] {
+        var portOfInode: [String: UInt16] = [:]
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                guard fields.count > 9, fields[3] == "0A", let colon = fields[1].lastIndex(of: ":"),
+                      let port = UInt16(fields[1][fields[1].index(after: colon)...], radix: 16) else { continue }
+                portOfInode[String(fields[9])] = port
+            }
+        }
+        var ports: [UInt16: Int32] = [:]
+        for pid in pids {
+            let fdDirectory = "/proc/\(pid)/fd"
+            for fd in (try? FileManager.default.contentsOfDirectory(atPath: fdDirectory)) ?? [] {
+                guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(fdDirectory)/\(fd)"),
+                      link.hasPrefix("socket:["), let port = portOfInode[String(link.dropFirst(8).dropLast())]
+                else { continue }
+                ports[port] = pid
+            }
+        }
+        return ports
+    }
+
     /// Inodes of the sockets in state LISTEN (0A) on `port`.
     static func listeningInodes(port: UInt16) -> Set<String> {
         var inodes: Set<String> = []

@@ -8,6 +8,7 @@ enum ProbeFamily: String, CaseIterable {
     case syscalls
     case sched
     case memory
+    case tcp
 
     var objectBytes: [UInt8] {
         let base64 = switch self {
@@ -15,6 +16,7 @@ enum ProbeFamily: String, CaseIterable {
         case .syscalls: bpfObject_syscalls
         case .sched: bpfObject_sched
         case .memory: bpfObject_memory
+        case .tcp: bpfObject_tcp
         }
         // The plugin wrote this string itself; a decoding failure is a broken build, not bad input.
         guard let data = Data(base64Encoded: base64) else {

@@ -128,6 +128,19 @@ public final class KernelProbe {
         return threads
     }
 
+    /// Makes TCP events on sockets with this local or remote port count for `pid`.
+    public func watchPort(_ port: UInt16, of pid: Int32) throws(ProbeError) {
+        try session.update(map: "tcp_ports", key: port, value: UInt32(bitPattern: pid))
+    }
+
+    public func tcpStats() throws(ProbeError) -> [Int32: tcp_stats] {
+        var stats: [Int32: tcp_stats] = [:]
+        for entry in try session.entries(of: "tcp_stats", key: UInt32.self, value: tcp_stats.self) {
+            stats[Int32(bitPattern: entry.key)] = entry.value
+        }
+        return stats
+    }
+
     public func memoryStats() throws(ProbeError) -> [Int32: memory_stats] {
         var stats: [Int32: memory_stats] = [:]
         for entry in try session.entries(of: "memory_stats", key: UInt32.self, value: memory_stats.self) {

@@ -41,6 +41,16 @@ public struct ProcessReport: Codable, Sendable {
     public var rssBytes: RSSSummary?
     /// [CLOCK_MONOTONIC ns, bytes], one point per change of max(64 KiB, RSS/128).
     public var rssTimeline: [[UInt64]]
+    /// Nil when none of its sockets had trouble.
+    public var tcp: TCPTrouble?
+}
+
+public struct TCPTrouble: Codable, Sendable, Equatable {
+    public var retransmits: UInt64
+    public var resetsSent: UInt64
+    public var resetsReceived: UInt64
+    public var listenOverflows: UInt64
+    public var drops: UInt64
 }
 
 public struct ThreadReport: Codable, Sendable {

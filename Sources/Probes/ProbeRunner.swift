@@ -82,6 +82,7 @@ public enum ProbeRunner {
             for process in ProcessTable.descendants(of: Set(roots.map(\.pid))) {
                 try probe.register(process)
             }
+            try watchListeningPorts(probe)
             let list = roots.map { "\($0.pid) (\($0.comm))" }.joined(separator: ", ")
             progress("probing pid \(list) and their children \(untilText(request.duration, "they exit")); Ctrl-C to stop")
         } else {
@@ -157,6 +158,7 @@ public enum ProbeRunner {
     /// has exited, which the kernel side records.
     private static func wait(for stop: StopFlag, duration: Double?, probe: KernelProbe, watchingTargets: Bool) -> EndReason {
         let deadline = duration.map { DispatchTime.now() + $0 }
+        var nextPortScan = DispatchTime.now()
         while true {
             let slice = DispatchTime.now() + 0.1
             let until = deadline.map { min($0, slice) } ?? slice
@@ -164,6 +166,10 @@ public enum ProbeRunner {
                 return reason
             }
             try? probe.poll()
+            if DispatchTime.now() >= nextPortScan {
+                nextPortScan = DispatchTime.now() + 1
+                try? watchListeningPorts(probe)
+            }
             if let deadline, DispatchTime.now() >= deadline {
                 return .duration
             }
@@ -171,6 +177,15 @@ public enum ProbeRunner {
                targets.allSatisfy({ $0.exitNs != nil }) {
                 return .targetsExited
             }
+        }
+    }
+
+    /// Registers the ports the targets listen on, so TCP events on those sockets count for them;
+    /// rescanned every second, as a gateway may start its services after the probes attached.
+    static func watchListeningPorts(_ probe: KernelProbe) throws(ProbeError) {
+        let alive = Set(try probe.targets().filter { $0.exitNs == nil }.map(\.pid))
+        for (port, pid) in ProcessTable.listeningPorts(of: alive) {
+            try probe.watchPort(port, of: pid)
         }
     }
 
@@ -203,6 +218,7 @@ public enum ProbeRunner {
         let latency = try probe.syscallLatency()
         let threads = try probe.threadTimes(at: endNs)
         let memory = try probe.memoryStats()
+        let tcp = try probe.tcpStats()
         let timelines = Dictionary(grouping: probe.rssEvents, by: { Int32(bitPattern: $0.tgid) })
         let targets = try probe.targets()
         let parents = Dictionary(targets.map { ($0.pid, $0.ppid) }, uniquingKeysWith: { first, _ in first })
@@ -224,7 +240,11 @@ public enum ProbeRunner {
                 runqNs: own.reduce(0) { $0 + $1.runqNs }, stolenNs: own.reduce(0) { $0 + $1.stolenNs }, threads: own, pageFaults: stats?.page_faults ?? 0,
                 rssBytes: stats.flatMap { $0.rss_last_ns == 0 ? nil
                     : RSSSummary(min: $0.rss_min_bytes, max: $0.rss_max_bytes, last: $0.rss_last_bytes) },
-                rssTimeline: (timelines[target.pid] ?? []).map { [$0.ts_ns, $0.rss_bytes] })
+                rssTimeline: (timelines[target.pid] ?? []).map { [$0.ts_ns, $0.rss_bytes] },
+                tcp: tcp[target.pid].map {
+                    TCPTrouble(retransmits: $0.retransmits, resetsSent: $0.resets_sent, resetsReceived: $0.resets_received,
+                               listenOverflows: $0.listen_overflows, drops: $0.drops)
+                })
         }
         return ProbeReport(
             startNs: startNs, endNs: endNs, endReason: end.name, processes: processes, command: command,

@@ -33,6 +33,10 @@ extension ProbeReport {
                 lines.append("  memory   RSS min \(Self.size(rss.min)), max \(Self.size(rss.max)), last \(Self.size(rss.last));"
                     + " \(process.pageFaults) page faults; \(process.rssTimeline.count) timeline points")
             }
+            if let tcp = process.tcp {
+                lines.append("  tcp      \(tcp.retransmits) retransmits, \(tcp.resetsSent) resets sent, "
+                    + "\(tcp.resetsReceived) received, \(tcp.listenOverflows) listen overflows, \(tcp.drops) drops")
+            }
             let sorted = process.syscalls.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
             guard !sorted.isEmpty else { continue }
             lines.append("  " + "SYSCALL".padding(toLength: 20, withPad: " ", startingAt: 0) + "COUNT".leftPadded(10)

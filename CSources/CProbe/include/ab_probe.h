@@ -15,6 +15,7 @@
 #include "../../../bpf/syscalls.h"
 #include "../../../bpf/sched.h"
 #include "../../../bpf/memory.h"
+#include "../../../bpf/tcp.h"
 
 struct ab_probe;
 

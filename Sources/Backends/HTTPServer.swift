@@ -78,6 +78,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A refused WebSocket upgrade (an unknown path) is reported here, then the request follows as
+        // plain HTTP and gets its 404.
+        if error is NIOWebSocketUpgradeError { return }
         context.close(promise: nil)
     }
 }

@@ -69,6 +69,29 @@ final class ShutdownTests: XCTestCase {
         XCTAssertEqual(server.liveDescendants().count, 4)
     }
 
+    func testAServiceThatKeepsDyingMakesTheGatewayGiveUpWithExit3() throws {
+        let (server, children) = try startMicroservices()
+        defer { server.stop() }
+        // Deaths 1 to 4 are restarted after 0.5, 1, 2 and 4 s; the fifth within a minute ends it all.
+        var killed: [Int32] = []
+        for death in 1...5 {
+            var found: Int32?
+            let restarted = eventually(timeout: 15) {
+                found = server.servicePid("training").flatMap { killed.contains($0) ? nil : $0 }
+                return found != nil
+            }
+            guard restarted, let training = found else {
+                return XCTFail("no training service before death \(death): \(server.process.stderrSoFar)")
+            }
+            killed.append(training)
+            kill(training, SIGKILL)
+        }
+        let result = server.process.finish(timeout: 20)
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertTrue(result.stderr.contains("service training crashed 5 times within 60 s; giving up"), result.stderr)
+        assertNoneAlive(children + killed, after: "the gateway gave up")
+    }
+
     func testTheMonolithStopsOnSIGTERMAndSIGINT() throws {
         for signal in [SIGTERM, SIGINT] {
             let server = try ServerUnderTest(["monolith", "--port", "0"])

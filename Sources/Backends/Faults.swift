@@ -103,38 +103,38 @@ public struct FaultPlan: Equatable, Sendable {
             }
             return value
         }
+        /// A flag and its companion: both or neither. Nil when neither is given.
+        func paired(_ primary: String, _ rawPrimary: String?, _ second: String, _ rawSecond: String?,
+                    _ what: String) throws(BackendError) -> (service: ServiceName, primary: String, second: String)? {
+            switch (rawPrimary, rawSecond) {
+            case (nil, nil): return nil
+            case (nil, .some): throw .usage("\(second) needs \(primary)")
+            case (.some, nil): throw .usage("\(primary) needs \(second) (\(what))")
+            case let (.some(first), .some(other)):
+                let (service, text) = try target(primary, first)
+                return (service, text, try companion(second, other, of: primary, service))
+            }
+        }
 
         if let raw = flags.leakBytesPerRequest {
             let (service, text) = try target("--leak-bytes-per-request", raw)
             plan.byService[service, default: FaultSpec()].leakBytesPerRequest =
                 try integer("--leak-bytes-per-request", text, 0...FaultSpec.maxLeakBytesPerRequest)
         }
-        switch (flags.pauseEveryMs, flags.pauseMs) {
-        case (nil, nil): break
-        case (nil, .some): throw .usage("--pause-ms needs --pause-every-ms")
-        case (.some, nil): throw .usage("--pause-every-ms needs --pause-ms (the length of each pause)")
-        case let (.some(rawEvery), .some(rawPause)):
-            let (service, everyText) = try target("--pause-every-ms", rawEvery)
-            let every = try integer("--pause-every-ms", everyText, 2...3_600_000)
-            let pause = try integer("--pause-ms", try companion("--pause-ms", rawPause, of: "--pause-every-ms", service),
-                                    1...(every - 1))
-            plan.byService[service, default: FaultSpec()].pauseEveryMs = every
-            plan.byService[service, default: FaultSpec()].pauseMs = pause
+        if let pause = try paired("--pause-every-ms", flags.pauseEveryMs, "--pause-ms", flags.pauseMs,
+                                  "the length of each pause") {
+            let every = try integer("--pause-every-ms", pause.primary, 2...3_600_000)
+            plan.byService[pause.service, default: FaultSpec()].pauseEveryMs = every
+            plan.byService[pause.service, default: FaultSpec()].pauseMs = try integer("--pause-ms", pause.second, 1...(every - 1))
         }
-        switch (flags.slowMs, flags.slowPath) {
-        case (nil, nil): break
-        case (nil, .some): throw .usage("--slow-path needs --slow-ms")
-        case (.some, nil): throw .usage("--slow-ms needs --slow-path (the path to slow down)")
-        case let (.some(rawMs), .some(rawPath)):
-            let (service, msText) = try target("--slow-ms", rawMs)
-            let ms = try integer("--slow-ms", msText, 1...600_000)
-            let path = try companion("--slow-path", rawPath, of: "--slow-ms", service)
-            guard path.hasPrefix("/"), !path.contains("?") else {
-                throw .usage("--slow-path \(rawPath) must be a path starting with / (no query)")
+        if let slow = try paired("--slow-ms", flags.slowMs, "--slow-path", flags.slowPath, "the path to slow down") {
+            let ms = try integer("--slow-ms", slow.primary, 1...600_000)
+            guard slow.second.hasPrefix("/"), !slow.second.contains("?") else {
+                throw .usage("--slow-path \(flags.slowPath ?? "") must be a path starting with / (no query)")
             }
-            plan.byService[service, default: FaultSpec()].slowMs = ms
-            plan.byService[service, default: FaultSpec()].slowPath = path.count > 1 && path.hasSuffix("/")
-                ? String(path.dropLast()) : path
+            plan.byService[slow.service, default: FaultSpec()].slowMs = ms
+            plan.byService[slow.service, default: FaultSpec()].slowPath = slow.second.count > 1 && slow.second.hasSuffix("/")
+                ? String(slow.second.dropLast()) : slow.second
         }
         if let raw = flags.errorRate {
             let (service, text) = try target("--error-rate", raw)

@@ -44,7 +44,7 @@ final class FaultTests: XCTestCase {
 
     /// Times sequential requests for `seconds`; returns the stalls (requests slower than `threshold`
     /// ms): when each ended and how long it took, in ms.
-    private func stalls(_ client: HTTPTestClient, path: String, seconds: Double, threshold: Double = 20)
+    private func stalls(_ client: HTTPTestClient, path: String, seconds: Double, threshold: Double = 30)
         throws -> [(end: Double, ms: Double)] {
         var found: [(end: Double, ms: Double)] = []
         let stop = now() + seconds
@@ -91,8 +91,9 @@ final class FaultTests: XCTestCase {
         defer { server.stop() }
         let client = server.client()
         _ = try client.get("/api/users/1")
-        let calm = try stalls(client, path: "/api/users/1", seconds: 1.0, threshold: 30)
-        XCTAssertLessThanOrEqual(calm.count, 1, "users is not paused: \(calm.map { Int($0.ms) })")
+        // Paused, 1.2 s would show 6 stalls of 50 ms; allow a couple from a busy machine.
+        let calm = try stalls(client, path: "/api/users/1", seconds: 1.2, threshold: 40)
+        XCTAssertLessThanOrEqual(calm.count, 2, "users is not paused: \(calm.map { Int($0.ms) })")
         // /health of the training service itself, on its own port.
         let line = try XCTUnwrap(server.process.stderrSoFar.split(separator: "\n").first { $0.contains("training service listening") })
         let trainingPort = try XCTUnwrap(ServerUnderTest.number(in: String(line), after: "127.0.0.1:"))

@@ -13,8 +13,9 @@
  * status 127 instead of running orphaned. In the child, the signal mask is emptied, SIGINT, SIGTERM,
  * SIGPIPE and SIGCHLD are reset to their defaults, and `pass_fd` (if >= 0) becomes descriptor 3,
  * every other descriptor keeping its close-on-exec flag.
- * Returns 0 with the child's pid in *pid once the exec succeeded, or -errno (the exec's error, the
- * child having exited with status 127, or fork's). */
+ * Returns 0 once the exec succeeded, or -errno: fork's (no child), or the child's own (prctl, dup2
+ * or execve failed; the child has exited with status 127). *pid is set whenever a child was forked,
+ * so that the caller can reap it. */
 int ab_parent_death__spawn(const char *path, char *const argv[], int pass_fd, pid_t *pid);
 
 /* Arms PR_SET_PDEATHSIG(signal) for the calling thread and checks that the parent is still

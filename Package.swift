@@ -12,6 +12,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
     ],
     targets: [
         // C: the libbpf loader and the pre-exec spawn; the only code that talks to the kernel directly.
@@ -37,12 +39,25 @@ let package = Package(
         ),
         .target(name: "Load", dependencies: ["ArchbenchCore", "CLoadGen"]),
         .target(name: "Reports", dependencies: ["ArchbenchCore", "Probes", "Load"]),
+        // The embedded reference backends (`archbench serve`): a monolith and its microservices split.
+        .target(
+            name: "Backends",
+            dependencies: [
+                "ArchbenchCore", "CProcess",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]
+        ),
 
         // The thin command line.
         .executableTarget(
             name: "archbench",
             dependencies: [
-                "ArchbenchCore", "Probes", "Load", "Reports",
+                "ArchbenchCore", "Probes", "Load", "Reports", "Backends",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,6 +78,7 @@ let package = Package(
             name: "LoadTests",
             dependencies: ["Load", "CLoadGen", "TestSupport", "ab-testserver"]
         ),
+        .testTarget(name: "BackendsTests", dependencies: ["Backends", "ArchbenchCore", "TestSupport", "archbench"]),
         .testTarget(
             name: "CLITests",
             dependencies: ["TestSupport", "archbench", "ab-testhelper", "ab-testserver"]

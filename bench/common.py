@@ -54,6 +54,11 @@ def wrk_seconds(text):
     return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
 
 
+# The load generators run on CPU 1, nginx on CPU 0 (bench/nginx.conf): left to the scheduler they
+# share one core in some runs and not in others, and throughput doubles between runs.
+PIN = ["taskset", "-c", "1"] if os.cpu_count() and os.cpu_count() >= 2 else []
+
+
 def median(values):
     return statistics.median(values)
 

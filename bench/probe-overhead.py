@@ -13,13 +13,13 @@ import subprocess
 import sys
 import time
 
-from common import ARCHBENCH, NGINX_URL, Nginx, median, out, require
+from common import ARCHBENCH, NGINX_URL, PIN, Nginx, median, out, require
 
 PAIRS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 
 
 def wrk_rps():
-    text = subprocess.run(["wrk", "-t1", "-c50", "-d5s", NGINX_URL], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(PIN + ["wrk", "-t1", "-c50", "-d5s", NGINX_URL], capture_output=True, text=True, check=True).stdout
     return float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
 
 

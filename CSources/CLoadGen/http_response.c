@@ -75,10 +75,18 @@ static int on_message_complete(http_parser *parser)
 	return 0;
 }
 
-static const http_parser_settings settings = {
+/* Header callbacks cost a call per header line: only the WebSocket handshake, which captures one
+ * header, gets them. */
+static const http_parser_settings capturing_settings = {
 	.on_message_begin = on_message_begin,
 	.on_header_field = on_header_field,
 	.on_header_value = on_header_value,
+	.on_headers_complete = on_headers_complete,
+	.on_message_complete = on_message_complete,
+};
+
+static const http_parser_settings plain_settings = {
+	.on_message_begin = on_message_begin,
 	.on_headers_complete = on_headers_complete,
 	.on_message_complete = on_message_complete,
 };
@@ -99,7 +107,8 @@ void ab_http_response__init(struct ab_http_response *response, const struct ab_h
 enum ab_http_feed_result ab_http_response__feed(struct ab_http_response *response, const char *data, size_t length,
 						size_t *consumed)
 {
-	size_t parsed = http_parser_execute(&response->parser, &settings, data, length);
+	size_t parsed = http_parser_execute(&response->parser,
+					    response->capture_name ? &capturing_settings : &plain_settings, data, length);
 
 	*consumed = parsed;
 	if (response->stopped) {

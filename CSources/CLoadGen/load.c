@@ -479,6 +479,16 @@ void ab_load_run__wait(struct ab_load_run *run)
 	all->start_ns = run->plan.start_ns;
 	all->end_ns = end_ns;
 	all->send_window_ns = send_end_ns > run->plan.start_ns ? send_end_ns - run->plan.start_ns : 0;
+	/* Closed loop: latency from the send is latency from the intended start (see record_completion). */
+	if (run->plan.config.rate <= 0) {
+		for (size_t e = 0; e <= endpoints; e++) {
+			struct ab_histogram *corrected = run->merged[e * AB_LATENCY_KINDS + AB_LATENCY_CORRECTED];
+			struct ab_histogram *uncorrected = run->merged[e * AB_LATENCY_KINDS + AB_LATENCY_UNCORRECTED];
+
+			if (corrected && uncorrected)
+				memcpy(uncorrected, corrected, ab_histogram__bytes(corrected->bits));
+		}
+	}
 	for (size_t e = 0; e < endpoints; e++) {
 		run->totals[e].start_ns = all->start_ns;
 		run->totals[e].end_ns = all->end_ns;

@@ -107,8 +107,7 @@ struct worker {
 	struct endpoint_stats *endpoints;
 	uint64_t errors[AB_ERR_KINDS];
 	uint64_t bytes_read, bytes_written, connects, late_sends, dropped_sends, pings_answered, server_closes;
-	struct ab_histogram *all_corrected;	/* for the running p99 that marks slow requests */
-	uint64_t slow_threshold_ns;
+	uint64_t slow_threshold_ns;	/* the running p99 that marks slow requests */
 
 	/* Live counters: one writer (this thread), read by the poller. */
 	uint64_t live_requests, live_responses, live_errors;

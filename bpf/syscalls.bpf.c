@@ -61,7 +61,7 @@ SEC("raw_tp/sys_enter")
 int BPF_PROG(ab_sys_enter, struct pt_regs *regs, long id)
 {
 	struct syscall_key key = { .tgid = current_tgid(), .nr = (__u32)id };
-	struct syscall_start start = { .nr = id };
+	struct syscall_start start = { .nr = id }, *in;
 	static const __u64 zero_count;
 	__u32 tid;
 	__u64 *count;
@@ -75,7 +75,15 @@ int BPF_PROG(ab_sys_enter, struct pt_regs *regs, long id)
 		count_lost(&syscalls_lost, LOST_MAP_FULL);
 	tid = (__u32)bpf_get_current_pid_tgid();
 	start.start_ns = bpf_ktime_get_ns();
-	bpf_map_update_elem(&in_syscall, &tid, &start, BPF_ANY);
+	/* A thread's entry stays for its life and is written in place: a map update on every
+	 * syscall would allocate and free an element each time. */
+	in = bpf_map_lookup_elem(&in_syscall, &tid);
+	if (in) {
+		in->start_ns = start.start_ns;
+		in->nr = id;
+	} else {
+		bpf_map_update_elem(&in_syscall, &tid, &start, BPF_NOEXIST);
+	}
 	return 0;
 }
 

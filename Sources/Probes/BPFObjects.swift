@@ -2,7 +2,7 @@ import Foundation
 
 /// The probe families built from bpf/NAME.bpf.c by the BPFEmbed plugin, which embeds each object
 /// as a base64 string named `bpfObject_NAME`.
-enum ProbeFamily: String, CaseIterable {
+public enum ProbeFamily: String, CaseIterable, Sendable {
     /// Owns the `targets` map every other family filters on; must be loaded first.
     case targets
     case syscalls

@@ -19,7 +19,19 @@ public struct TargetProcess: Equatable, Sendable {
 public final class KernelProbe {
     private let session: ProbeSession
 
-    /// Checks the kernel and privileges, then loads every probe family; nothing is attached yet.
+    /// The families loaded: all by default. `ARCHBENCH_PROBE_FAMILIES=targets,syscalls` (a
+    /// comma-separated list; targets is always loaded) narrows them, to measure what each costs.
+    public let families: [ProbeFamily]
+
+    static func familiesFromEnvironment() -> [ProbeFamily] {
+        guard let list = ProcessInfo.processInfo.environment["ARCHBENCH_PROBE_FAMILIES"] else {
+            return ProbeFamily.allCases
+        }
+        let names = Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        return ProbeFamily.allCases.filter { $0 == .targets || names.contains($0.rawValue) }
+    }
+
+    /// Checks the kernel and privileges, then loads the probe families; nothing is attached yet.
     public init() throws(ProbeError) {
         guard FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") else {
             throw .missingKernelFeature(
@@ -29,14 +41,17 @@ public final class KernelProbe {
         if let missing = Privileges.missingForTracing() {
             throw .missingPrivilege(missing)
         }
+        families = Self.familiesFromEnvironment()
         session = try ProbeSession()
-        for family in ProbeFamily.allCases {
+        for family in families {
             try session.addFamily(family)
         }
-        try session.setTunable(.sched, "targ_min_offcpu_ns", minOffCPUIntervalNs)
+        if families.contains(.sched) {
+            try session.setTunable(.sched, "targ_min_offcpu_ns", minOffCPUIntervalNs)
+        }
         try session.load()
-        try session.collect("sched_events", as: offcpu_event.self)
-        try session.collect("memory_events", as: rss_event.self)
+        if families.contains(.sched) { try session.collect("sched_events", as: offcpu_event.self) }
+        if families.contains(.memory) { try session.collect("memory_events", as: rss_event.self) }
     }
 
     /// Off-CPU intervals at least this long are sent one by one (for the pause detector).
@@ -49,8 +64,8 @@ public final class KernelProbe {
     /// 100 ms) so the kernel's buffers do not fill.
     public func poll() throws(ProbeError) {
         try session.poll()
-        offCPUIntervals += try session.take("sched_events", as: offcpu_event.self)
-        rssEvents += try session.take("memory_events", as: rss_event.self)
+        if families.contains(.sched) { offCPUIntervals += try session.take("sched_events", as: offcpu_event.self) }
+        if families.contains(.memory) { rssEvents += try session.take("memory_events", as: rss_event.self) }
     }
 
     public func attach() throws(ProbeError) {
@@ -89,6 +104,7 @@ public final class KernelProbe {
     /// Syscall counts by process and syscall name.
     public func syscallCounts() throws(ProbeError) -> [Int32: [String: UInt64]] {
         var counts: [Int32: [String: UInt64]] = [:]
+        guard families.contains(.syscalls) else { return counts }
         for entry in try session.entries(of: "syscall_counts", key: syscall_key.self, value: UInt64.self) {
             counts[Int32(bitPattern: entry.key.tgid), default: [:]][Self.syscallName(entry.key.nr)] = entry.value
         }
@@ -98,6 +114,7 @@ public final class KernelProbe {
     /// Latency histograms by process and syscall name.
     public func syscallLatency() throws(ProbeError) -> [Int32: [String: syscall_latency]] {
         var latency: [Int32: [String: syscall_latency]] = [:]
+        guard families.contains(.syscalls) else { return latency }
         for entry in try session.entries(of: "syscall_latency", key: syscall_key.self, value: syscall_latency.self) {
             latency[Int32(bitPattern: entry.key.tgid), default: [:]][Self.syscallName(entry.key.nr)] = entry.value
         }
@@ -107,6 +124,7 @@ public final class KernelProbe {
     /// Scheduler totals by thread, with the time of threads still off CPU at `endNs` added.
     public func threadTimes(at endNs: UInt64) throws(ProbeError) -> [Int32: thread_sched] {
         var threads: [Int32: thread_sched] = [:]
+        guard families.contains(.sched) else { return threads }
         for entry in try session.entries(of: "thread_sched", key: UInt32.self, value: thread_sched.self) {
             threads[Int32(bitPattern: entry.key)] = entry.value
         }
@@ -130,11 +148,13 @@ public final class KernelProbe {
 
     /// Makes TCP events on sockets with this local or remote port count for `pid`.
     public func watchPort(_ port: UInt16, of pid: Int32) throws(ProbeError) {
+        guard families.contains(.tcp) else { return }
         try session.update(map: "tcp_ports", key: port, value: UInt32(bitPattern: pid))
     }
 
     public func tcpStats() throws(ProbeError) -> [Int32: tcp_stats] {
         var stats: [Int32: tcp_stats] = [:]
+        guard families.contains(.tcp) else { return stats }
         for entry in try session.entries(of: "tcp_stats", key: UInt32.self, value: tcp_stats.self) {
             stats[Int32(bitPattern: entry.key)] = entry.value
         }
@@ -143,6 +163,7 @@ public final class KernelProbe {
 
     public func memoryStats() throws(ProbeError) -> [Int32: memory_stats] {
         var stats: [Int32: memory_stats] = [:]
+        guard families.contains(.memory) else { return stats }
         for entry in try session.entries(of: "memory_stats", key: UInt32.self, value: memory_stats.self) {
             stats[Int32(bitPattern: entry.key)] = entry.value
         }
@@ -157,7 +178,7 @@ public final class KernelProbe {
         }
         let reasons = [UInt32(LOST_TARGETS_FULL.rawValue): "targets_full", UInt32(LOST_MAP_FULL.rawValue): "map_full",
                        UInt32(LOST_RINGBUF_FULL.rawValue): "ringbuf_full"]
-        for family in ProbeFamily.allCases {
+        for family in families {
             for entry in try session.summedCounters(of: "\(family.rawValue)_lost", key: UInt32.self)
             where entry.value > 0 {
                 lost["\(family.rawValue).\(reasons[entry.key] ?? "reason\(entry.key)")"] = entry.value

@@ -2,7 +2,7 @@
 """archbench load against wrk on nginx (bench/nginx.conf), alternating, and the ratios.
 
   1. throughput: -t1 -c50 -d5s, PAIRS pairs: req/s and CPU seconds per million requests;
-  2. precision at one connection: -t1 -c1 -d5s, PAIRS pairs: p50 latency;
+  2. precision at one connection: -t1 -c1 -d3s, max(2 x PAIRS, 10) pairs: p50 latency;
   3. open loop: archbench --rate 20000 -t1 -c50 -d5s, PAIRS runs: achieved rate.
 
 The load generators are pinned to CPU 1 and nginx to CPU 0.
@@ -18,16 +18,17 @@ from common import ARCHBENCH, NGINX_URL, PIN, Nginx, cpu_of, median, out, requir
 PAIRS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 
 
-def wrk(threads, connections):
-    text, cpu = cpu_of(PIN + ["wrk", f"-t{threads}", f"-c{connections}", "-d5s", "--latency", NGINX_URL])
+def wrk(threads, connections, seconds=5):
+    text, cpu = cpu_of(PIN + ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", NGINX_URL])
     requests = int(re.search(r"(\d+) requests in", text).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     p50 = wrk_seconds(re.search(r"50%\s+(\S+)", text).group(1)) * 1e6
     return {"rps": rps, "cpu_per_m": cpu / requests * 1e6, "p50_us": p50}
 
 
-def archbench(threads, connections, *extra):
-    text, cpu = cpu_of(PIN + [ARCHBENCH, "load", f"-t{threads}", f"-c{connections}", "-d5s", "--json", *extra, NGINX_URL])
+def archbench(threads, connections, *extra, seconds=5):
+    text, cpu = cpu_of(PIN + [ARCHBENCH, "load", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--json", *extra,
+                              NGINX_URL])
     result = json.loads(text)
     return {"rps": result["requests_per_s"], "cpu_per_m": cpu / max(result["requests"], 1) * 1e6,
             "p50_us": result["latency_us"]["p50"], "achieved": result["achieved_rate"],
@@ -48,12 +49,12 @@ def main():
         wrk_rps, ab_rps = (median([r["rps"] for r in rows[k]]) for k in ("wrk", "archbench"))
         wrk_cpu, ab_cpu = (median([r["cpu_per_m"] for r in rows[k]]) for k in ("wrk", "archbench"))
 
-        # One connection's latency is a few tens of µs and varies with the host between runs:
-        # more pairs for its median.
+        # One connection's latency is a few tens of µs and varies with the host between runs by
+        # more than the 10% compared: many short pairs for its median.
         single = {"wrk": [], "archbench": []}
-        for i in range(max(PAIRS, 5)):
-            single["wrk"].append(wrk(1, 1))
-            single["archbench"].append(archbench(1, 1))
+        for i in range(max(2 * PAIRS, 10)):
+            single["wrk"].append(wrk(1, 1, seconds=3))
+            single["archbench"].append(archbench(1, 1, seconds=3))
             out(f"  pair {i + 1} -t1 -c1:  wrk p50 {single['wrk'][-1]['p50_us']:.1f} µs"
                 f" | archbench p50 {single['archbench'][-1]['p50_us']:.1f} µs")
         wrk_p50, ab_p50 = (median([r["p50_us"] for r in single[k]]) for k in ("wrk", "archbench"))

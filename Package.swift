@@ -53,6 +53,11 @@ let package = Package(
             name: "ab-testserver", path: "Tests/Helpers/ab-testserver",
             linkerSettings: [.linkedLibrary("md"), .linkedLibrary("pthread")]
         ),
+        // Stops its worker threads on a known schedule: the truth for the pause detector.
+        .executableTarget(
+            name: "ab-pausehelper", path: "Tests/Helpers/ab-pausehelper",
+            linkerSettings: [.linkedLibrary("pthread")]
+        ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ArchbenchCoreTests", dependencies: ["ArchbenchCore", "TestSupport"]),
         .testTarget(

@@ -37,6 +37,8 @@ let package = Package(
         ),
         .target(name: "Load", dependencies: ["ArchbenchCore", "CLoadGen"]),
         .target(name: "Reports", dependencies: ["ArchbenchCore", "Probes", "Load"]),
+        // Pure Swift analysis of what the probes recorded (pauses, …): no C, testable without root.
+        .target(name: "Analysis"),
 
         // The thin command line.
         .executableTarget(
@@ -68,6 +70,7 @@ let package = Package(
             name: "LoadTests",
             dependencies: ["Load", "CLoadGen", "TestSupport", "ab-testserver"]
         ),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TestSupport", "ab-pausehelper"]),
         .testTarget(
             name: "CLITests",
             dependencies: ["TestSupport", "archbench", "ab-testhelper", "ab-testserver"]

@@ -23,10 +23,14 @@
 ///    preempted when the flag went up comes back, checks the flag for a few microseconds and parks; it
 ///    never made progress. The pause runs from the last stop time to the release:
 ///
-///        start = max over stopped threads t of stopTime(t)
+///        start = the (k+1)-th latest stop time, k = ⌊lateStopFraction × stopped threads⌋
 ///        end   = lower median of the stopped threads' wake-ups
 ///
-///    The median keeps one stray release at the edge of the window from moving the end. If every
+///    With two or three stopped threads k is 0 and the start is the last stop, when every one of them
+///    was off-CPU. With more, a quarter may stop late without moving the start: a thread preempted
+///    for less than the kernel's threshold just before it parks seems to have run until it parked,
+///    and a straggler on its way to the safepoint belongs to the pause in the runtime's own log. The
+///    median keeps one stray release at the edge of the window from moving the end. If every
 ///    stopped thread was already waiting when the pause began, the last stop time comes before the
 ///    pause: then the pause cannot have begun after the first thread parked, and if the thread that
 ///    ran the pause (step 3) was switched in after a wait between those two moments, the pause starts
@@ -86,6 +90,10 @@ public struct PauseDetector: Sendable {
     public var gapToleranceNs: UInt64 = 100_000
     /// Default 2: one thread waiting on a lock is not the world stopping.
     public var minStoppedThreads = 2
+    /// The share of the stopped threads that may stop after the pause has started (rounded down):
+    /// the pause starts at the stop of the next one. Default 0.25, one in four: with two or three
+    /// stopped threads the last stop is the start, with four to seven the second last.
+    public var lateStopFraction = 0.25
     /// How many threads may run during a pause without counting as progress (the collector). Default 1.
     public var maxRunningThreads = 1
     /// How much CPU the request-serving threads other than the stopped and the running ones may use
@@ -267,9 +275,10 @@ struct ProcessPauses {
     func pause(releasedBy releases: [Release]) -> DetectedPause? {
         let wakes = releases.map(\.wakeNs).sorted()
         let end = wakes[(wakes.count - 1) / 2]
-        var start = releases.map {
+        let stops = releases.map {
             timelines[$0.tid]!.stretchStart(endingWith: $0.index, toleranceNs: detector.gapToleranceNs)
-        }.max()!
+        }.sorted(by: >)
+        var start = stops[min(stops.count - 1, Int(Double(stops.count) * detector.lateStopFraction))]
         guard end > start, end - start >= detector.minPauseNs else { return nil }
         let stopped = Set(releases.map(\.tid))
         // Every stopped thread may have been waiting already when the pause began (idle, say): then

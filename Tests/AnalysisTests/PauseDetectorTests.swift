@@ -111,7 +111,7 @@ final class PauseDetectorTests: XCTestCase {
         trace.off(104, 12.004, 35.700, in: Syscall.futex)
         // 105 stayed idle in epoll_wait through the whole pause.
         trace.off(105, 9.000, 40.000, in: Syscall.epollWait)
-        // 106 parked too: the last to stop.
+        // 106 parked too, the last to stop (preempted before, for less than the kernel reports).
         trace.off(106, 10.080, 36.000, in: Syscall.futex, runq: 0.390)
         // The collector (107) ran, preempted for 2 ms in the middle.
         trace.off(107, 0, 10, in: Syscall.clockNanosleep)
@@ -120,13 +120,18 @@ final class PauseDetectorTests: XCTestCase {
         for worker: Int32 in 101...106 { trace.serve(worker, from: 41, to: 60) }
 
         // Stops (each back over breaks of at most 100 µs): 101 10.010, 102 10.040, 103 9.700 (the
-        // preemption), 104 9.200 (the idle wait), 106 10.080: the pause starts at 10.080.
+        // preemption), 104 9.200 (the idle wait), 106 10.080. One of five may stop late: the pause
+        // starts at the second last stop, 10.040.
         // Wake-ups: 102 35.100, 101 35.400, 103 35.600, 106 35.610, 104 35.700: it ends at 35.600.
         let pauses = detector.detect(trace.intervals)
         XCTAssertEqual(pauses, [
-            DetectedPause(pid: 100, startNs: at(10.080), durationNs: at(35.600) - at(10.080),
+            DetectedPause(pid: 100, startNs: at(10.040), durationNs: at(35.600) - at(10.040),
                           stoppedThreads: [101, 102, 103, 104, 106], runningThread: 107),
         ])
+        // Allowing no late stop, the pause starts when 106 parked.
+        var strict = PauseDetector()
+        strict.lateStopFraction = 0
+        XCTAssertEqual(strict.detect(trace.intervals).map(\.startNs), [at(10.080)])
     }
 
     func testWhenEveryStoppedThreadWasIdleThePauseStartsWhenTheCollectorRan() {

@@ -2,7 +2,7 @@
 ///
 ///     pid PID collector TID workers TID...
 ///     pause START END
-///     done pauses COUNT
+///     done pauses COUNT skipped SKIPPED
 ///
 /// Parsed, it gives the threads to expect and the `KnownPause`s to score a detector against.
 public struct PauseSchedule: Sendable, Equatable {
@@ -13,11 +13,13 @@ public struct PauseSchedule: Sendable, Equatable {
     public var pauses: [KnownPause]
     /// The count of the `done` line, nil until the injector has exited.
     public var doneCount: Int?
+    /// Pauses due but skipped because the collector was late past their start (`done` line).
+    public var skipped: Int?
 
     public init(parsing text: String) throws {
         var threads: (pid: Int32, collector: Int32, workers: [Int32])?
         var pauses: [(UInt64, UInt64)] = []
-        var doneCount: Int?
+        var done: (count: Int, skipped: Int)?
         for line in text.split(separator: "\n") {
             let words = line.split(separator: " ").map(String.init)
             switch words.first {
@@ -35,10 +37,11 @@ public struct PauseSchedule: Sendable, Equatable {
                 }
                 pauses.append((start, end))
             case "done":
-                guard words.count == 3, words[1] == "pauses", let count = Int(words[2]) else {
+                guard words.count == 5, words[1] == "pauses", words[3] == "skipped",
+                      let count = Int(words[2]), let skipped = Int(words[4]) else {
                     throw PauseScheduleError.badLine(String(line))
                 }
-                doneCount = count
+                done = (count, skipped)
             default:
                 throw PauseScheduleError.badLine(String(line))
             }
@@ -48,7 +51,8 @@ public struct PauseSchedule: Sendable, Equatable {
         collector = threads.collector
         workers = threads.workers
         self.pauses = pauses.map { KnownPause(pid: threads.pid, startNs: $0.0, endNs: $0.1) }
-        self.doneCount = doneCount
+        doneCount = done?.count
+        skipped = done?.skipped
     }
 }
 

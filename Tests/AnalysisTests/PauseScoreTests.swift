@@ -60,7 +60,7 @@ final class PauseScoreTests: XCTestCase {
             pid 41 collector 45 workers 42 43 44
             pause 1000 3000
             pause 5000 7500
-            done pauses 2
+            done pauses 2 skipped 1
 
             """)
         XCTAssertEqual(schedule.pid, 41)
@@ -69,6 +69,7 @@ final class PauseScoreTests: XCTestCase {
         XCTAssertEqual(schedule.pauses, [KnownPause(pid: 41, startNs: 1000, endNs: 3000),
                                          KnownPause(pid: 41, startNs: 5000, endNs: 7500)])
         XCTAssertEqual(schedule.doneCount, 2)
+        XCTAssertEqual(schedule.skipped, 1)
         XCTAssertThrowsError(try PauseSchedule(parsing: "pause 1 2\n")) {
             XCTAssertEqual($0 as? PauseScheduleError, .noThreadLine)
         }

@@ -14,10 +14,12 @@
  * Prints to stdout (or FILE), one line each, times in CLOCK_MONOTONIC ns:
  *   pid PID collector TID workers TID...    once every thread runs
  *   pause START END                         per pause: START when the flag went up, END at the broadcast
- *   done pauses COUNT                       at exit
+ *   done pauses COUNT skipped SKIPPED       at exit
  * START is the flag, not the moment the last worker stopped, so a pause includes the time to reach a
  * safepoint (at most CHECK_US of work, plus scheduling), as a runtime's own pause log does. Pauses
- * start at P, 2P, ... ms and every one ends by D: COUNT = (D - M) / P. */
+ * are due at P, 2P, ... ms and every one ends by D: COUNT + SKIPPED = (D - M) / P. A start already
+ * past when a pause ends is skipped, as the reference backend does, so that a late collector (on a
+ * starved machine) never queues pauses back to back. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -111,9 +113,13 @@ static void churn_until(uint64_t deadline_ns)
 	}
 }
 
+struct schedule_counts {
+	long pauses, skipped;
+};
+
 static void *collector(void *arg)
 {
-	long *pauses = arg;
+	struct schedule_counts *counts = arg;
 	uint64_t every_ns = (uint64_t)every_ms * 1000000u, pause_ns = (uint64_t)pause_ms * 1000000u, end_ns;
 
 	collector_tid = gettid();
@@ -138,7 +144,9 @@ static void *collector(void *arg)
 		pthread_mutex_unlock(&lock);
 		pthread_cond_broadcast(&resume);
 		fprintf(out, "pause %llu %llu\n", (unsigned long long)start, (unsigned long long)end);
-		(*pauses)++;
+		counts->pauses++;
+		for (end = now_ns(); next + every_ns < end && next + every_ns + pause_ns <= end_ns; next += every_ns)
+			counts->skipped++;
 	}
 	return NULL;
 }
@@ -165,7 +173,7 @@ int main(int argc, char **argv)
 {
 	const char *out_path = NULL;
 	pthread_t threads[MAX_WORKERS + 1];
-	long pauses = 0;
+	struct schedule_counts counts = { 0, 0 };
 
 	for (int i = 1; i < argc; i += 2) {
 		if (i + 1 >= argc)
@@ -205,7 +213,7 @@ int main(int argc, char **argv)
 	pthread_barrier_init(&started, NULL, (unsigned)workers_wanted + 2);
 	for (long i = 0; i < workers_wanted; i++)
 		pthread_create(&threads[i], NULL, worker, &worker_tids[i]);
-	pthread_create(&threads[workers_wanted], NULL, collector, &pauses);
+	pthread_create(&threads[workers_wanted], NULL, collector, &counts);
 	run_start_ns = now_ns();
 	pthread_barrier_wait(&started);
 
@@ -218,6 +226,6 @@ int main(int argc, char **argv)
 	atomic_store(&stopping, 1);
 	for (long i = 0; i <= workers_wanted; i++)
 		pthread_join(threads[i], NULL);
-	fprintf(out, "done pauses %ld\n", pauses);
+	fprintf(out, "done pauses %ld skipped %ld\n", counts.pauses, counts.skipped);
 	return fclose(out) == 0 ? 0 : 1;
 }

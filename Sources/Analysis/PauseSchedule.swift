@@ -1,7 +1,7 @@
 /// The truth a pause injector prints (Tests/Helpers/ab-pausehelper), one line each, CLOCK_MONOTONIC ns:
 ///
 ///     pid PID collector TID workers TID...
-///     pause START END
+///     pause START END [CPU]
 ///     done pauses COUNT skipped SKIPPED
 ///
 /// Parsed, it gives the threads to expect and the `KnownPause`s to score a detector against.
@@ -11,6 +11,8 @@ public struct PauseSchedule: Sendable, Equatable {
     public var workers: [Int32]
     /// In the order printed, each with `pid`.
     public var pauses: [KnownPause]
+    /// Per pause, the collector's CPU time during it (the optional CPU field), nil where not given.
+    public var collectorCpuNs: [UInt64?]
     /// The count of the `done` line, nil until the injector has exited.
     public var doneCount: Int?
     /// Pauses due but skipped because the collector was late past their start (`done` line).
@@ -18,7 +20,7 @@ public struct PauseSchedule: Sendable, Equatable {
 
     public init(parsing text: String) throws {
         var threads: (pid: Int32, collector: Int32, workers: [Int32])?
-        var pauses: [(UInt64, UInt64)] = []
+        var pauses: [(start: UInt64, end: UInt64, cpu: UInt64?)] = []
         var done: (count: Int, skipped: Int)?
         for line in text.split(separator: "\n") {
             let words = line.split(separator: " ").map(String.init)
@@ -32,10 +34,13 @@ public struct PauseSchedule: Sendable, Equatable {
                 guard workers.count == words.count - 5 else { throw PauseScheduleError.badLine(String(line)) }
                 threads = (pid, collector, workers)
             case "pause":
-                guard words.count == 3, let start = UInt64(words[1]), let end = UInt64(words[2]), end >= start else {
+                guard words.count == 3 || words.count == 4, let start = UInt64(words[1]),
+                      let end = UInt64(words[2]), end >= start else {
                     throw PauseScheduleError.badLine(String(line))
                 }
-                pauses.append((start, end))
+                let cpu = words.count == 4 ? UInt64(words[3]) : nil
+                guard words.count == 3 || cpu != nil else { throw PauseScheduleError.badLine(String(line)) }
+                pauses.append((start, end, cpu))
             case "done":
                 guard words.count == 5, words[1] == "pauses", words[3] == "skipped",
                       let count = Int(words[2]), let skipped = Int(words[4]) else {
@@ -50,7 +55,8 @@ public struct PauseSchedule: Sendable, Equatable {
         pid = threads.pid
         collector = threads.collector
         workers = threads.workers
-        self.pauses = pauses.map { KnownPause(pid: threads.pid, startNs: $0.0, endNs: $0.1) }
+        self.pauses = pauses.map { KnownPause(pid: threads.pid, startNs: $0.start, endNs: $0.end) }
+        collectorCpuNs = pauses.map(\.cpu)
         doneCount = done?.count
         skipped = done?.skipped
     }

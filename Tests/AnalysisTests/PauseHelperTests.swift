@@ -31,16 +31,19 @@ final class PauseHelperTests: XCTestCase {
         XCTAssertEqual(schedule.doneCount, schedule.pauses.count)
         XCTAssertLessThanOrEqual(skipped, due / 10)
 
-        // Each lasts at least M, since the collector churns until M has passed. It lasts longer only
-        // if the collector is preempted as its churn ends, for as long as it waits for a CPU: on a
-        // shared 2-core machine 0–3 of these 39 pauses did, so the 2 ms bound holds for most of them
-        // (80%) and for the median rather than for each. The truth stays true: it is measured.
+        // Each lasts M within 2 ms, apart from the time the collector was kept off the CPU as M ran
+        // out: on a shared 2-core machine up to 40% of pauses ran over by more than 2 ms that way,
+        // so each is checked with that time taken out (never less than M, and the collector worked
+        // no more than M + 2 ms: its CPU clock, the task clock, may run a little apart from
+        // CLOCK_MONOTONIC), and the median as it is.
         let pauseNs = UInt64(pauseMs) * 1_000_000, slackNs: UInt64 = 2_000_000
-        let durations = schedule.pauses.map(\.durationNs)
-        for duration in durations { XCTAssertGreaterThanOrEqual(duration, pauseNs) }
-        let close = durations.filter { $0 <= pauseNs + slackNs }.count
-        XCTAssertGreaterThanOrEqual(Double(close), 0.8 * Double(durations.count), "durations: \(durations)")
-        XCTAssertLessThanOrEqual(durations.sorted()[durations.count / 2], pauseNs + slackNs)
+        for (pause, cpu) in zip(schedule.pauses, schedule.collectorCpuNs) {
+            let cpu = try XCTUnwrap(cpu)
+            XCTAssertGreaterThanOrEqual(pause.durationNs, pauseNs)
+            XCTAssertLessThanOrEqual(cpu, pauseNs + slackNs, "the collector worked past M")
+        }
+        let durations = schedule.pauses.map(\.durationNs).sorted()
+        XCTAssertLessThanOrEqual(durations[durations.count / 2], pauseNs + slackNs, "durations: \(durations)")
 
         // In order, apart, and P apart in the median.
         let starts = schedule.pauses.map(\.startNs)

@@ -58,7 +58,7 @@ final class PauseScoreTests: XCTestCase {
     func testTheInjectorsScheduleParses() throws {
         let schedule = try PauseSchedule(parsing: """
             pid 41 collector 45 workers 42 43 44
-            pause 1000 3000
+            pause 1000 3000 1500
             pause 5000 7500
             done pauses 2 skipped 1
 
@@ -68,6 +68,7 @@ final class PauseScoreTests: XCTestCase {
         XCTAssertEqual(schedule.workers, [42, 43, 44])
         XCTAssertEqual(schedule.pauses, [KnownPause(pid: 41, startNs: 1000, endNs: 3000),
                                          KnownPause(pid: 41, startNs: 5000, endNs: 7500)])
+        XCTAssertEqual(schedule.collectorCpuNs, [1500, nil])
         XCTAssertEqual(schedule.doneCount, 2)
         XCTAssertEqual(schedule.skipped, 1)
         XCTAssertThrowsError(try PauseSchedule(parsing: "pause 1 2\n")) {

@@ -13,13 +13,15 @@
  *
  * Prints to stdout (or FILE), one line each, times in CLOCK_MONOTONIC ns:
  *   pid PID collector TID workers TID...    once every thread runs
- *   pause START END                         per pause: START when the flag went up, END at the broadcast
+ *   pause START END CPU                     per pause: START when the flag went up, END at the broadcast,
+ *                                           CPU the collector's CPU time in between (ns)
  *   done pauses COUNT skipped SKIPPED       at exit
  * START is the flag, not the moment the last worker stopped, so a pause includes the time to reach a
  * safepoint (at most CHECK_US of work, plus scheduling), as a runtime's own pause log does. Pauses
  * are due at P, 2P, ... ms and every one ends by D: COUNT + SKIPPED = (D - M) / P. A start already
  * past when a pause ends is skipped, as the reference backend does, so that a late collector (on a
- * starved machine) never queues pauses back to back. */
+ * starved machine) never queues pauses back to back. A pause lasts M, or longer by the time the
+ * collector was kept off the CPU as M ran out: END - START - CPU. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -53,6 +55,14 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -126,12 +136,13 @@ static void *collector(void *arg)
 	pthread_barrier_wait(&started);	/* run_start_ns is set from here on */
 	end_ns = run_start_ns + (uint64_t)duration_ms * 1000000u;
 	for (uint64_t next = run_start_ns + every_ns; next + pause_ns <= end_ns; next += every_ns) {
-		uint64_t start, end;
+		uint64_t start, end, cpu, now;
 
 		sleep_until(next);
 		pthread_mutex_lock(&lock);
 		atomic_store_explicit(&pause_requested, 1, memory_order_release);
 		start = now_ns();
+		cpu = thread_cpu_ns();
 		pthread_mutex_unlock(&lock);
 
 		churn_until(start + pause_ns);
@@ -141,11 +152,13 @@ static void *collector(void *arg)
 		pthread_mutex_lock(&lock);
 		atomic_store_explicit(&pause_requested, 0, memory_order_release);
 		end = now_ns();
+		cpu = thread_cpu_ns() - cpu;
 		pthread_mutex_unlock(&lock);
 		pthread_cond_broadcast(&resume);
-		fprintf(out, "pause %llu %llu\n", (unsigned long long)start, (unsigned long long)end);
+		fprintf(out, "pause %llu %llu %llu\n", (unsigned long long)start, (unsigned long long)end,
+			(unsigned long long)cpu);
 		counts->pauses++;
-		for (end = now_ns(); next + every_ns < end && next + every_ns + pause_ns <= end_ns; next += every_ns)
+		for (now = now_ns(); next + every_ns < now && next + every_ns + pause_ns <= end_ns; next += every_ns)
 			counts->skipped++;
 	}
 	return NULL;

@@ -148,13 +148,16 @@ static void *collector(void *arg)
 		churn_until(start + pause_ns);
 
 		/* Broadcast after unlocking, so that the woken workers do not wake into a held mutex
-		 * (waking them preempts the collector on a busy machine). */
+		 * (waking them preempts the collector on a busy machine). From clearing the flag to the
+		 * broadcast's futex wake there is no syscall (the thread CPU clock is one, the monotonic
+		 * clock is not): a collector overdue for preemption loses the CPU at its next syscall,
+		 * which must come after the release. */
 		pthread_mutex_lock(&lock);
 		atomic_store_explicit(&pause_requested, 0, memory_order_release);
-		end = now_ns();
-		cpu = thread_cpu_ns() - cpu;
 		pthread_mutex_unlock(&lock);
+		end = now_ns();
 		pthread_cond_broadcast(&resume);
+		cpu = thread_cpu_ns() - cpu;
 		fprintf(out, "pause %llu %llu %llu\n", (unsigned long long)start, (unsigned long long)end,
 			(unsigned long long)cpu);
 		counts->pauses++;

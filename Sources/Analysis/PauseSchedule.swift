@@ -2,7 +2,7 @@
 ///
 ///     pid PID collector TID workers TID...
 ///     pause START END [CPU]
-///     done pauses COUNT skipped SKIPPED
+///     done pauses COUNT [skipped SKIPPED]
 ///
 /// Parsed, it gives the threads to expect and the `KnownPause`s to score a detector against.
 public struct PauseSchedule: Sendable, Equatable {
@@ -15,13 +15,14 @@ public struct PauseSchedule: Sendable, Equatable {
     public var collectorCpuNs: [UInt64?]
     /// The count of the `done` line, nil until the injector has exited.
     public var doneCount: Int?
-    /// Pauses due but skipped because the collector was late past their start (`done` line).
+    /// Pauses due but skipped because the collector was late past their start (`done` line), nil
+    /// where not given.
     public var skipped: Int?
 
     public init(parsing text: String) throws {
         var threads: (pid: Int32, collector: Int32, workers: [Int32])?
         var pauses: [(start: UInt64, end: UInt64, cpu: UInt64?)] = []
-        var done: (count: Int, skipped: Int)?
+        var done: (count: Int, skipped: Int?)?
         for line in text.split(separator: "\n") {
             let words = line.split(separator: " ").map(String.init)
             switch words.first {
@@ -42,10 +43,12 @@ public struct PauseSchedule: Sendable, Equatable {
                 guard words.count == 3 || cpu != nil else { throw PauseScheduleError.badLine(String(line)) }
                 pauses.append((start, end, cpu))
             case "done":
-                guard words.count == 5, words[1] == "pauses", words[3] == "skipped",
-                      let count = Int(words[2]), let skipped = Int(words[4]) else {
+                guard words.count == 3 || (words.count == 5 && words[3] == "skipped"), words[1] == "pauses",
+                      let count = Int(words[2]) else {
                     throw PauseScheduleError.badLine(String(line))
                 }
+                let skipped = words.count == 5 ? Int(words[4]) : nil
+                guard words.count == 3 || skipped != nil else { throw PauseScheduleError.badLine(String(line)) }
                 done = (count, skipped)
             default:
                 throw PauseScheduleError.badLine(String(line))
@@ -58,7 +61,7 @@ public struct PauseSchedule: Sendable, Equatable {
         self.pauses = pauses.map { KnownPause(pid: threads.pid, startNs: $0.start, endNs: $0.end) }
         collectorCpuNs = pauses.map(\.cpu)
         doneCount = done?.count
-        skipped = done?.skipped
+        skipped = done?.skipped ?? nil
     }
 }
 

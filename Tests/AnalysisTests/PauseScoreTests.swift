@@ -71,6 +71,7 @@ final class PauseScoreTests: XCTestCase {
         XCTAssertEqual(schedule.collectorCpuNs, [1500, nil])
         XCTAssertEqual(schedule.doneCount, 2)
         XCTAssertEqual(schedule.skipped, 1)
+        XCTAssertNil(try PauseSchedule(parsing: "pid 1 collector 2 workers 3\ndone pauses 0\n").skipped)
         XCTAssertThrowsError(try PauseSchedule(parsing: "pause 1 2\n")) {
             XCTAssertEqual($0 as? PauseScheduleError, .noThreadLine)
         }

@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "ArchbenchCore"),
         .target(
             name: "Probes",
-            dependencies: ["ArchbenchCore", "CProbe", "CProcess"],
+            dependencies: ["ArchbenchCore", "Analysis", "CProbe", "CProcess"],
             plugins: ["BPFEmbed"]
         ),
         .target(name: "Load", dependencies: ["ArchbenchCore", "CLoadGen"]),
@@ -52,6 +52,8 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
+        // Pure Swift analysis of what the probes recorded (pauses, …): no C, testable without root.
+        .target(name: "Analysis"),
 
         // The thin command line.
         .executableTarget(
@@ -68,6 +70,11 @@ let package = Package(
             name: "ab-testserver", path: "Tests/Helpers/ab-testserver",
             linkerSettings: [.linkedLibrary("md"), .linkedLibrary("pthread")]
         ),
+        // Stops its worker threads on a known schedule: the truth for the pause detector.
+        .executableTarget(
+            name: "ab-pausehelper", path: "Tests/Helpers/ab-pausehelper",
+            linkerSettings: [.linkedLibrary("pthread")]
+        ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ArchbenchCoreTests", dependencies: ["ArchbenchCore", "TestSupport"]),
         .testTarget(
@@ -79,6 +86,7 @@ let package = Package(
             dependencies: ["Load", "CLoadGen", "TestSupport", "ab-testserver"]
         ),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "ArchbenchCore", "TestSupport", "archbench"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TestSupport", "ab-pausehelper"]),
         .testTarget(
             name: "CLITests",
             dependencies: ["TestSupport", "archbench", "ab-testhelper", "ab-testserver"]

@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "ArchbenchCoreTests", dependencies: ["ArchbenchCore", "TestSupport"]),
         .testTarget(
             name: "ProbesTests",
-            dependencies: ["Probes", "CProbe", "Load", "TestSupport", "ab-testhelper", "ab-testserver"]
+            dependencies: ["Probes", "CProbe", "Load", "Analysis", "TestSupport", "ab-testhelper", "ab-testserver", "ab-pausehelper"]
         ),
         .testTarget(
             name: "LoadTests",

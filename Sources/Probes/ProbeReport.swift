@@ -1,3 +1,5 @@
+import Analysis
+
 /// What `archbench probe` found: the DESIGN.md JSON shape (encoded with snake_case keys).
 public struct ProbeReport: Codable, Sendable {
     public var clock = "CLOCK_MONOTONIC"
@@ -10,6 +12,11 @@ public struct ProbeReport: Codable, Sendable {
     public var command: CommandOutcome?
     /// Events the kernel side dropped, by family and reason; empty when none were.
     public var lostEvents: [String: UInt64]
+    /// Stop-the-world pauses found in the off-CPU intervals (Analysis/PauseDetector).
+    public var pauses: [DetectedPause]
+    /// How many off-CPU intervals of at least `min_offcpu_interval_ns` the kernel sent.
+    public var offcpuIntervals: Int
+    public var minOffcpuIntervalNs: UInt64
 
     public var durationSeconds: Double { Double(endNs &- startNs) / 1e9 }
 }

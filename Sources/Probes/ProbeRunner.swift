@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Analysis
 import ArchbenchCore
 import CProbe
 import Foundation
@@ -246,9 +247,16 @@ public enum ProbeRunner {
                                listenOverflows: $0.listen_overflows, drops: $0.drops)
                 })
         }
+        let intervals = probe.offCPUIntervals.map {
+            OffCPUInterval(tid: Int32(bitPattern: $0.tid), tgid: Int32(bitPattern: $0.tgid), startNs: $0.start_ns,
+                           endNs: $0.end_ns, runqNs: $0.runq_ns, syscall: $0.syscall < 0 ? nil : $0.syscall,
+                           preempted: $0.preempted != 0)
+        }
+        let activity = threads.map { ThreadActivity(tid: $0.key, tgid: Int32(bitPattern: $0.value.tgid), onCpuNs: $0.value.oncpu_ns) }
         return ProbeReport(
             startNs: startNs, endNs: endNs, endReason: end.name, processes: processes, command: command,
-            lostEvents: try probe.lostEvents())
+            lostEvents: try probe.lostEvents(), pauses: PauseDetector().detect(intervals, threads: activity),
+            offcpuIntervals: intervals.count, minOffcpuIntervalNs: probe.minOffCPUIntervalNs)
     }
 }
 

@@ -21,6 +21,17 @@ extension ProbeReport {
             let lost = lostEvents.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
             lines.append("LOST EVENTS (the counts below are short by these): \(lost.joined(separator: ", "))")
         }
+        if !pauses.isEmpty {
+            let durations = pauses.map(\.durationNs).sorted()
+            lines.append("PAUSES   \(pauses.count) stop-the-world pauses, median \(Self.duration(durations[durations.count / 2])),"
+                + " longest \(Self.duration(durations.last ?? 0))")
+            for pause in pauses.prefix(5) {
+                let runner = pause.runningThread.map { ", thread \($0) ran" } ?? ""
+                lines.append("  pid \(pause.pid) at \(pause.startNs) for \(Self.duration(pause.durationNs)):"
+                    + " \(pause.stoppedThreads.count) threads stopped\(runner)")
+            }
+            if pauses.count > 5 { lines.append("  … \(pauses.count - 5) more in --json") }
+        }
         for process in processes {
             lines.append("")
             let exit = process.exit.map { ", \($0)" } ?? ", running"

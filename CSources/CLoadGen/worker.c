@@ -151,7 +151,7 @@ static int grow(uint8_t **buffer, uint32_t *capacity, size_t needed)
 static enum io_status conn_flush(struct worker *w, struct conn *c)
 {
 	while (c->pending_offset < c->pending_length) {
-		ssize_t n = write(c->fd, c->pending + c->pending_offset, c->pending_length - c->pending_offset);
+		ssize_t n = send(c->fd, c->pending + c->pending_offset, c->pending_length - c->pending_offset, MSG_NOSIGNAL);
 
 		if (n == -1) {
 			if (errno == EAGAIN) {
@@ -178,7 +178,8 @@ static enum io_status conn_write(struct worker *w, struct conn *c, const void *b
 
 	if (c->pending_length == 0) {
 		for (;;) {
-			ssize_t n = write(c->fd, bytes, length);
+			/* send with MSG_NOSIGNAL, not write: a peer's reset must be an error we count, not a SIGPIPE. */
+			ssize_t n = send(c->fd, bytes, length, MSG_NOSIGNAL);
 
 			if (n >= 0) {
 				written = (size_t)n;
@@ -525,7 +526,7 @@ static enum io_status ws_control(struct worker *w, struct conn *c, const struct 
 		w->server_closes++;
 		length = ab_ws_frame__encode(w->write_buffer, AB_WS_CLOSE, payload,
 					     frame->payload_length >= 2 ? 2 : 0, (uint32_t)next_random(w));
-		if (write(c->fd, w->write_buffer, length) > 0)
+		if (send(c->fd, w->write_buffer, length, MSG_NOSIGNAL) > 0)
 			w->bytes_written += length;
 		if (c->inflight_count)
 			count_error(w, 0, AB_ERR_READ, c->inflight_count);

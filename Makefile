@@ -7,8 +7,8 @@ RELEASE_BIN := .build/release
 .PHONY: run test setup build build-release bench clean
 
 run: build-release
-	@# The embedded default: the probe on a small demo workload that forks (archbench run replaces it).
-	$(RELEASE_BIN)/archbench probe -- /bin/sh -c 'for i in 1 2 3; do ls /usr/bin | wc -l; done'
+	@# The embedded default until `archbench run` lands: each reference backend under load, probed.
+	sh scripts/demo.sh $(RELEASE_BIN)/archbench 5
 
 test: setup
 	$(SWIFT) build --build-tests

@@ -48,7 +48,7 @@ static __always_inline void switched_out(__u32 tid, __u32 tgid, unsigned int pre
 					 __u64 now)
 {
 	struct thread_state *state = bpf_map_lookup_elem(&thread_state, &tid);
-	struct syscall_start *in = bpf_map_lookup_elem(&in_syscall, &tid);
+	struct syscall_start *in = syscall_slot(tid);
 	struct thread_state fresh = {};
 
 	if (!state) {
@@ -74,7 +74,7 @@ static __always_inline void switched_out(__u32 tid, __u32 tgid, unsigned int pre
 	state->out_ns = now;
 	state->wake_ns = 0;
 	state->preempted = prev_state == 0;	/* TASK_RUNNING: preempted, still runnable */
-	state->syscall = in && in->nr >= 0 ? (__s32)in->nr : -1;
+	state->syscall = in && in->tid == tid && in->nr >= 0 ? (__s32)in->nr : -1;
 }
 
 static __always_inline void switched_in(__u32 tid, __u32 tgid, __u64 runtime, __u64 now)

@@ -61,7 +61,7 @@ SEC("raw_tp/sys_enter")
 int BPF_PROG(ab_sys_enter, struct pt_regs *regs, long id)
 {
 	struct syscall_key key = { .tgid = current_tgid(), .nr = (__u32)id };
-	struct syscall_start start = { .nr = id }, *in;
+	struct syscall_start *in;
 	static const __u64 zero_count;
 	__u32 tid;
 	__u64 *count;
@@ -74,15 +74,11 @@ int BPF_PROG(ab_sys_enter, struct pt_regs *regs, long id)
 	else
 		count_lost(&syscalls_lost, LOST_MAP_FULL);
 	tid = (__u32)bpf_get_current_pid_tgid();
-	start.start_ns = bpf_ktime_get_ns();
-	/* A thread's entry stays for its life and is written in place: a map update on every
-	 * syscall would allocate and free an element each time. */
-	in = bpf_map_lookup_elem(&in_syscall, &tid);
+	in = syscall_slot(tid);
 	if (in) {
-		in->start_ns = start.start_ns;
+		in->start_ns = bpf_ktime_get_ns();
 		in->nr = id;
-	} else {
-		bpf_map_update_elem(&in_syscall, &tid, &start, BPF_NOEXIST);
+		in->tid = tid;
 	}
 	return 0;
 }
@@ -98,11 +94,22 @@ int BPF_PROG(ab_sys_exit, struct pt_regs *regs, long ret)
 	__u32 slot;
 	__u64 ns;
 
-	start = bpf_map_lookup_elem(&in_syscall, &tid);
-	if (!start || start->nr < 0)
-		return 0;	/* not a target, or entered before the probes attached */
-	ns = bpf_ktime_get_ns() - start->start_ns;
 	key.tgid = current_tgid();
+	if (!maybe_target(key.tgid))
+		return 0;
+	start = syscall_slot(tid);
+	if (!start)
+		return 0;
+	if (start->tid != tid) {
+		/* Another live target thread in the slot: a collision, this call goes untimed. An empty
+		 * or finished slot means this call entered before the probes attached. */
+		if (start->tid != 0 && start->nr >= 0)
+			count_lost(&syscalls_lost, LOST_MAP_FULL);
+		return 0;
+	}
+	if (start->nr < 0)
+		return 0;
+	ns = bpf_ktime_get_ns() - start->start_ns;
 	key.nr = (__u32)start->nr;
 	start->nr = -1;
 	zero = bpf_map_lookup_elem(&zero_latency, &zero_index);

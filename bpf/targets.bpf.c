@@ -25,6 +25,8 @@ int BPF_PROG(ab_fork, struct task_struct *parent, struct task_struct *child)
 	BPF_CORE_READ_STR_INTO(&proc.comm, child, comm);
 	if (bpf_map_update_elem(&targets, &child_tgid, &proc, BPF_ANY))
 		count_lost(&targets_lost, LOST_TARGETS_FULL);
+	else
+		mark_target(child_tgid);
 	return 0;
 }
 
@@ -44,9 +46,13 @@ int BPF_PROG(ab_exit, struct task_struct *task)
 {
 	__u32 pid = BPF_CORE_READ(task, pid);
 	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct syscall_start *slot;
 	struct target_proc *proc;
 
-	bpf_map_delete_elem(&in_syscall, &pid);
+	/* Free the thread's syscall slot for whichever thread gets its index next. */
+	slot = syscall_slot(pid);
+	if (slot && slot->tid == pid)
+		slot->nr = -1;
 	/* Record the process once, at its leader's exit: exit_code is already set by do_exit. */
 	if (pid != tgid)
 		return 0;

@@ -25,7 +25,13 @@ struct target_proc {
 struct syscall_start {
 	__u64 start_ns;
 	__s64 nr;
+	__u32 tid;	/* whose slot this is: the map is an array indexed by tid modulo its size */
+	__u32 pad;
 };
+
+/* The `in_syscall` array's size, and the `target_filter` array's: a power of two each. */
+#define AB_SYSCALL_SLOTS 65536
+#define AB_TARGET_FILTER_SLOTS 4096
 
 /* Why an event was dropped, as an index into each family's `*_lost` per-CPU array. */
 enum lost_reason {
@@ -37,7 +43,7 @@ enum lost_reason {
 
 #ifndef __VMLINUX_H__
 _Static_assert(sizeof(struct target_proc) == 40, "target_proc layout is shared with the BPF side");
-_Static_assert(sizeof(struct syscall_start) == 16, "syscall_start layout is shared with the BPF side");
+_Static_assert(sizeof(struct syscall_start) == 24, "syscall_start layout is shared with the BPF side");
 #endif
 
 #endif

@@ -85,6 +85,8 @@ public final class KernelProbe {
             comm.copyBytes(from: process.comm.utf8.prefix(comm.count - 1))
         }
         try session.update(map: "targets", key: UInt32(bitPattern: process.pid), value: target)
+        let slot = UInt32(bitPattern: process.pid) & UInt32(AB_TARGET_FILTER_SLOTS - 1)
+        try session.update(map: "target_filter", key: slot, value: UInt8(1))
     }
 
     /// Every process registered or followed so far, living or exited, oldest first.

@@ -9,16 +9,9 @@
 
 DEFINE_LOST_MAP(syscalls_lost);
 
+/* Per CPU, so the hot path adds without atomics; 2 KiB a value, allocated as keys appear. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, AB_MAX_SYSCALL_KEYS);
-	__type(key, struct syscall_key);
-	__type(value, __u64);
-} syscall_counts SEC(".maps");
-
-/* 2 KiB a value: allocated as keys appear, not up front. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 16384);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct syscall_key);
@@ -45,92 +38,95 @@ static __always_inline __u32 latency_slot(__u64 ns)
 	return slot < AB_LATENCY_SLOTS ? slot : AB_LATENCY_SLOTS - 1;
 }
 
-/* Finds the entry for `key`, inserting it if this is the first of its kind. Two CPUs may race to
- * insert: the loser's BPF_NOEXIST fails and it uses the winner's entry. */
-static __always_inline void *lookup_or_insert(void *map, const void *key, const void *zero)
+/* This CPU's entry for `key`, inserted if this is the first of its kind. */
+static __always_inline struct syscall_latency *latency_of(const struct syscall_key *key)
 {
-	void *value = bpf_map_lookup_elem(map, key);
+	struct syscall_latency *latency = bpf_map_lookup_elem(&syscall_latency, key);
+	__u32 zero_index = 0;
+	void *zero;
 
-	if (value)
-		return value;
-	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(map, key);
+	if (latency)
+		return latency;
+	zero = bpf_map_lookup_elem(&zero_latency, &zero_index);
+	if (!zero)
+		return NULL;
+	bpf_map_update_elem(&syscall_latency, key, zero, BPF_NOEXIST);
+	latency = bpf_map_lookup_elem(&syscall_latency, key);
+	if (!latency)
+		count_lost(&syscalls_lost, LOST_MAP_FULL);
+	return latency;
 }
 
+/* The hot path, on every syscall of the machine: a non-target costs one inlined array read. A
+ * target thread's slot remembers that it is one, so only its first syscall looks in `targets`.
+ * Calls are counted at exit, where the one hash lookup also times them; exit and exit_group, which
+ * never return, are counted here. */
 SEC("raw_tp/sys_enter")
 int BPF_PROG(ab_sys_enter, struct pt_regs *regs, long id)
 {
-	struct syscall_key key = { .tgid = current_tgid(), .nr = (__u32)id };
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
 	struct syscall_start *in;
-	static const __u64 zero_count;
-	__u32 tid;
-	__u64 *count;
 
-	if (!is_target(key.tgid))
+	if (!maybe_target(tgid))
 		return 0;
-	count = lookup_or_insert(&syscall_counts, &key, &zero_count);
-	if (count)
-		__sync_fetch_and_add(count, 1);
-	else
-		count_lost(&syscalls_lost, LOST_MAP_FULL);
-	tid = (__u32)bpf_get_current_pid_tgid();
 	in = syscall_slot(tid);
-	if (in) {
-		in->start_ns = bpf_ktime_get_ns();
-		in->nr = id;
+	if (!in)
+		return 0;
+	if (in->tid != tid) {
+		if (!is_target(tgid))
+			return 0;
 		in->tid = tid;
 	}
+	if (id == 60 || id == 231) {	/* exit, exit_group */
+		struct syscall_key key = { .tgid = tgid, .nr = (__u32)id };
+		struct syscall_latency *latency = latency_of(&key);
+
+		if (latency)
+			latency->calls++;
+		in->nr = -1;
+		return 0;
+	}
+	in->start_ns = bpf_ktime_get_ns();
+	in->nr = id;
 	return 0;
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(ab_sys_exit, struct pt_regs *regs, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero_index = 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid, slot;
 	struct syscall_start *start;
 	struct syscall_latency *latency;
-	struct syscall_key key;
-	void *zero;
-	__u32 slot;
+	struct syscall_key key = { .tgid = tgid };
 	__u64 ns;
 
-	key.tgid = current_tgid();
-	if (!maybe_target(key.tgid))
+	if (!maybe_target(tgid))
 		return 0;
 	start = syscall_slot(tid);
-	if (!start)
-		return 0;
-	if (start->tid != tid) {
-		/* Another live target thread in the slot: a collision, this call goes untimed. An empty
-		 * or finished slot means this call entered before the probes attached. */
-		if (start->tid != 0 && start->nr >= 0)
-			count_lost(&syscalls_lost, LOST_MAP_FULL);
-		return 0;
-	}
-	if (start->nr < 0)
+	/* Not this thread's slot: not a target, or a colliding thread took it (then this call
+	 * goes uncounted); nr < 0: entered before the probes attached. */
+	if (!start || start->tid != tid || start->nr < 0)
 		return 0;
 	ns = bpf_ktime_get_ns() - start->start_ns;
 	key.nr = (__u32)start->nr;
 	start->nr = -1;
-	zero = bpf_map_lookup_elem(&zero_latency, &zero_index);
-	if (!zero)
+	latency = latency_of(&key);
+	if (!latency)
 		return 0;
-	latency = lookup_or_insert(&syscall_latency, &key, zero);
-	if (!latency) {
-		count_lost(&syscalls_lost, LOST_MAP_FULL);
-		return 0;
-	}
-	__sync_fetch_and_add(&latency->count, 1);
-	__sync_fetch_and_add(&latency->total_ns, ns);
+	latency->calls++;
+	latency->count++;
+	latency->total_ns += ns;
 	if (ns > latency->max_ns)
-		latency->max_ns = ns;	/* a racing larger value may be lost: max is best effort */
+		latency->max_ns = ns;
 	slot = latency_slot(ns);
 	/* Bounded again here, where the verifier can see it: the compiler folds latency_slot's clamp
 	 * into a form the verifier cannot follow. */
 	barrier_var(slot);
 	if (slot >= AB_LATENCY_SLOTS)
 		return 0;
-	__sync_fetch_and_add(&latency->slots[slot], 1);
+	latency->slots[slot]++;
 	return 0;
 }
 

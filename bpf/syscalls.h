@@ -19,15 +19,17 @@ struct syscall_key {
 #define AB_LATENCY_SUB_BITS 4
 #define AB_LATENCY_SLOTS 528
 
+/* Per CPU: summed by the reader. */
 struct syscall_latency {
-	__u64 count;
+	__u64 calls;		/* every call: counted at exit, or at entry for exit and exit_group */
+	__u64 count;		/* timed calls (entered after the probes attached) */
 	__u64 total_ns;
 	__u64 max_ns;
 	__u32 slots[AB_LATENCY_SLOTS];
 };
 
 #ifndef __VMLINUX_H__
-_Static_assert(sizeof(struct syscall_latency) == 24 + 4 * AB_LATENCY_SLOTS, "syscall_latency layout is shared");
+_Static_assert(sizeof(struct syscall_latency) == 32 + 4 * AB_LATENCY_SLOTS, "syscall_latency layout is shared");
 _Static_assert(sizeof(struct syscall_key) == 8, "syscall_key layout is shared with the BPF side");
 #endif
 

@@ -51,8 +51,10 @@ int BPF_PROG(ab_exit, struct task_struct *task)
 
 	/* Free the thread's syscall slot for whichever thread gets its index next. */
 	slot = syscall_slot(pid);
-	if (slot && slot->tid == pid)
+	if (slot && slot->tid == pid) {
 		slot->nr = -1;
+		slot->tid = 0;	/* a recycled tid must not inherit "is a target" */
+	}
 	/* Record the process once, at its leader's exit: exit_code is already set by do_exit. */
 	if (pid != tgid)
 		return 0;

@@ -105,20 +105,16 @@ public final class KernelProbe {
 
     /// Syscall counts by process and syscall name.
     public func syscallCounts() throws(ProbeError) -> [Int32: [String: UInt64]] {
-        var counts: [Int32: [String: UInt64]] = [:]
-        guard families.contains(.syscalls) else { return counts }
-        for entry in try session.entries(of: "syscall_counts", key: syscall_key.self, value: UInt64.self) {
-            counts[Int32(bitPattern: entry.key.tgid), default: [:]][Self.syscallName(entry.key.nr)] = entry.value
-        }
-        return counts
+        try syscallLatency().mapValues { $0.mapValues(\.calls) }
     }
 
-    /// Latency histograms by process and syscall name.
+    /// Latency histograms by process and syscall name, summed over the CPUs.
     public func syscallLatency() throws(ProbeError) -> [Int32: [String: syscall_latency]] {
         var latency: [Int32: [String: syscall_latency]] = [:]
         guard families.contains(.syscalls) else { return latency }
-        for entry in try session.entries(of: "syscall_latency", key: syscall_key.self, value: syscall_latency.self) {
-            latency[Int32(bitPattern: entry.key.tgid), default: [:]][Self.syscallName(entry.key.nr)] = entry.value
+        for entry in try session.perCPUEntries(of: "syscall_latency", key: syscall_key.self, value: syscall_latency.self) {
+            latency[Int32(bitPattern: entry.key.tgid), default: [:]][Self.syscallName(entry.key.nr)] =
+                LatencyHistogram.sum(entry.values)
         }
         return latency
     }

@@ -27,6 +27,25 @@ enum LatencyHistogram {
         return ((UInt64(perOctave) + sub) << shift, 1 << shift)
     }
 
+    /// One histogram from the per-CPU copies.
+    static func sum(_ perCPU: [syscall_latency]) -> syscall_latency {
+        var total = syscall_latency()
+        var slots = [UInt32](repeating: 0, count: Int(AB_LATENCY_SLOTS))
+        for latency in perCPU {
+            total.calls += latency.calls
+            total.count += latency.count
+            total.total_ns += latency.total_ns
+            total.max_ns = max(total.max_ns, latency.max_ns)
+            withUnsafeBytes(of: latency.slots) { raw in
+                for (index, count) in raw.bindMemory(to: UInt32.self).enumerated() { slots[index] &+= count }
+            }
+        }
+        withUnsafeMutableBytes(of: &total.slots) { raw in
+            for (index, count) in slots.enumerated() { raw.storeBytes(of: count, toByteOffset: index * 4, as: UInt32.self) }
+        }
+        return total
+    }
+
     static func stats(_ latency: syscall_latency) -> LatencyStats {
         let slots = withUnsafeBytes(of: latency.slots) { Array($0.bindMemory(to: UInt32.self)) }
         let total = slots.reduce(UInt64(0)) { $0 + UInt64($1) }

@@ -236,7 +236,7 @@ public enum ProbeRunner {
                 label: label(of: target.pid, parents: parents, labels: labels), startNs: target.startNs,
                 exitNs: target.exitNs, exit: target.waitStatus.map(ExitStatus.init(waitStatus:)),
                 syscalls: syscalls, syscallTotal: syscalls.values.reduce(0, +),
-                syscallLatencyNs: (latency[target.pid] ?? [:]).mapValues(LatencyHistogram.stats),
+                syscallLatencyNs: (latency[target.pid] ?? [:]).filter { $0.value.count > 0 }.mapValues(LatencyHistogram.stats),
                 oncpuNs: own.reduce(0) { $0 + $1.oncpuNs }, offcpuNs: own.reduce(0) { $0 + $1.offcpuNs },
                 runqNs: own.reduce(0) { $0 + $1.runqNs }, stolenNs: own.reduce(0) { $0 + $1.stolenNs }, threads: own, pageFaults: stats?.page_faults ?? 0,
                 rssBytes: stats.flatMap { $0.rss_last_ns == 0 ? nil

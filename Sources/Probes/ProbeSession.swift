@@ -101,6 +101,23 @@ final class ProbeSession {
         }
     }
 
+    /// Every entry of a per-CPU map, each with one value per possible CPU.
+    func perCPUEntries<Key: BitwiseCopyable, Value: BitwiseCopyable>(of map: String, key: Key.Type, value: Value.Type)
+        throws(ProbeError) -> [(key: Key, values: [Value])]
+    {
+        let sizes = try mapSizes(map)
+        let slot = (MemoryLayout<Value>.size + 7) & ~7
+        guard sizes.key == MemoryLayout<Key>.size, slot > 0, sizes.value % slot == 0 else {
+            throw .layoutMismatch(map: map, detail: "key \(sizes.key) bytes, value \(sizes.value) bytes per lookup")
+        }
+        return try rawEntries(of: map).map { entry in
+            let values = stride(from: 0, to: entry.value.count, by: slot).map {
+                entry.value.loadUnaligned(fromByteOffset: $0, as: Value.self)
+            }
+            return (entry.key.loadUnaligned(as: Key.self), values)
+        }
+    }
+
     /// Every entry of a per-CPU map of u64 counters, summed over the CPUs.
     func summedCounters<Key: BitwiseCopyable>(of map: String, key: Key.Type) throws(ProbeError) -> [(key: Key, value: UInt64)] {
         let sizes = try mapSizes(map)

@@ -30,6 +30,7 @@ final class TCPTests: XCTestCase {
         let report = try runner.result()
         let tcp = try XCTUnwrap(report.processes.first { $0.pid == server.process.pid }?.tcp)
         XCTAssertGreaterThanOrEqual(tcp.resetsSent, 5, "\(tcp)")
-        XCTAssertLessThanOrEqual(tcp.resetsSent, 10, "\(tcp)")
+        // The kernel may also answer the client's in-flight segments with more resets: a few per close.
+        XCTAssertLessThanOrEqual(tcp.resetsSent, 25, "\(tcp)")
     }
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Syscalls per process and syscall: counts (at entry, so calls that never return — exit_group, a
- * successful execve's old image — count too) and latency histograms (entry to exit). */
+/* Syscalls per process and syscall: counts and latency histograms (entry to exit), both taken as the
+ * call returns; exit and exit_group, which never return, are counted as they enter. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>

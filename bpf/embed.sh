@@ -8,6 +8,7 @@ set -eu
 clang=$1 objcopy=$2 src=$3 out=$4 name=$5
 obj="$out.o"
 "$clang" -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -idirafter /usr/include \
+	-idirafter /usr/include/x86_64-linux-gnu \
 	-I "$(dirname "$src")" -c "$src" -o "$obj"
 # DWARF is not used at load time; .BTF and .BTF.ext, which CO-RE needs, are kept.
 "$objcopy" --strip-debug "$obj"

@@ -92,7 +92,8 @@ static __always_inline void switched_in(__u32 tid, __u32 tgid, __u64 runtime, __
 	}
 	if (state->out_ns) {
 		off = now - state->out_ns;
-		runq = state->preempted ? off : state->wake_ns > state->out_ns ? now - state->wake_ns : 0;
+		runq = state->preempted ? off
+		       : state->wake_ns && state->wake_ns >= state->out_ns ? now - state->wake_ns : 0;
 		totals = totals_of(tid, tgid);
 		if (totals) {
 			__sync_fetch_and_add(&totals->offcpu_ns, off);
@@ -155,10 +156,20 @@ int BPF_PROG(ab_sched_wakeup, struct task_struct *task)
 	return 0;
 }
 
+/* A new thread is runnable from here: its first wait for a CPU is off-CPU time too. */
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(ab_sched_wakeup_new, struct task_struct *task)
 {
-	woken(task);
+	__u32 tid = task->pid;
+	__u64 now;
+	struct thread_state fresh = { .syscall = -1 };
+
+	if (!is_target(task->tgid))
+		return 0;
+	now = bpf_ktime_get_ns();
+	fresh.out_ns = now;
+	fresh.wake_ns = now;
+	bpf_map_update_elem(&thread_state, &tid, &fresh, BPF_NOEXIST);
 	return 0;
 }
 

@@ -126,9 +126,13 @@ int ab_probe__attach(struct ab_probe *probe)
 		struct bpf_program *prog;
 
 		bpf_object__for_each_program(prog, probe->objects[i]) {
-			struct bpf_link *link = bpf_program__attach(prog);
+			struct bpf_link *link;
 			int err;
 
+			/* A USDT program needs a binary and a pid: ab_probe__attach_usdt. */
+			if (strncmp(bpf_program__section_name(prog), "usdt", 4) == 0)
+				continue;
+			link = bpf_program__attach(prog);
 			if (!link) {
 				err = -errno;
 				ab_probe__detach(probe);
@@ -143,6 +147,29 @@ int ab_probe__attach(struct ab_probe *probe)
 		}
 	}
 	return 0;
+}
+
+int ab_probe__attach_usdt(struct ab_probe *probe, const char *program, int pid, const char *binary,
+			  const char *provider, const char *name)
+{
+	for (size_t i = 0; i < probe->object_count; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(probe->objects[i], program);
+		struct bpf_link *link;
+		int err;
+
+		if (!prog)
+			continue;
+		if (!probe->loaded)
+			return -EINVAL;
+		link = bpf_program__attach_usdt(prog, pid, binary, provider, name, NULL);
+		if (!link)
+			return -errno;
+		err = keep_link(probe, link);
+		if (err)
+			bpf_link__destroy(link);
+		return err;
+	}
+	return -ENOENT;
 }
 
 void ab_probe__detach(struct ab_probe *probe)

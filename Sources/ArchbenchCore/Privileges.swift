@@ -8,7 +8,7 @@ public enum Privileges {
 
     /// The effective capability set from /proc/self/status, or nil if it cannot be read.
     public static func effectiveCapabilities() -> UInt64? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
+        guard let status = ProcessTable.read("/proc/self/status") else {
             return nil
         }
         for line in status.split(separator: "\n") where line.hasPrefix("CapEff:") {

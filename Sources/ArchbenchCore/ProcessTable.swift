@@ -21,9 +21,19 @@ public struct ProcessEntry: Equatable, Sendable {
 
 /// Reads processes from /proc.
 public enum ProcessTable {
+    /// A /proc (or /sys) file, read to its end. Foundation's String(contentsOfFile:) trusts the
+    /// size stat reports, which is 0 for these, and stops after one page: /proc/PID/maps and
+    /// /proc/net/tcp of a busy machine are longer than that.
+    public static func read(_ path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let data = try? handle.readToEnd() else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// The entry for `pid`, or nil when no such process exists.
     public static func entry(pid: Int32) -> ProcessEntry? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else {
+        guard let stat = read("/proc/\(pid)/stat") else {
             return nil
         }
         return parseStat(stat)
@@ -84,7 +94,7 @@ extension ProcessTable {
     public static func listeningPorts(of pids: Set<Int32>) -> [UInt16: Int32] {
         var portOfInode: [String: UInt16] = [:]
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            guard let text = read(table) else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ")
                 guard fields.count > 9, fields[3] == "0A", let colon = fields[1].lastIndex(of: ":"),
@@ -110,7 +120,7 @@ extension ProcessTable {
         var inodes: Set<String> = []
         let portHex = String(format: "%04X", port)
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            guard let text = read(table) else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ")
                 guard fields.count > 9, fields[3] == "0A", fields[1].hasSuffix(":" + portHex) else { continue }
@@ -123,7 +133,7 @@ extension ProcessTable {
     /// Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a
     /// hybrid system), from /proc/self/mounts.
     public static var cgroup2Mount: String? {
-        let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+        let mounts = (read("/proc/self/mounts")) ?? ""
         for line in mounts.split(separator: "\n") {
             let fields = line.split(separator: " ")
             if fields.count > 2, fields[2] == "cgroup2" { return String(fields[1]) }
@@ -150,7 +160,7 @@ extension ProcessTable {
             if item.hasSuffix("/cgroup.procs") { files.append(item) }
         }
         for file in files {
-            let text = (try? String(contentsOfFile: root + "/" + file, encoding: .utf8)) ?? ""
+            let text = (read(root + "/" + file)) ?? ""
             pids += text.split(separator: "\n").compactMap { Int32($0) }
         }
         return pids.compactMap { entry(pid: $0) }

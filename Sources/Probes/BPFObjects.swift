@@ -9,6 +9,8 @@ public enum ProbeFamily: String, CaseIterable, Sendable {
     case sched
     case memory
     case tcp
+    /// USDT GC probes of runtimes; attached per process by `KernelProbe.attachRuntimeProbes`.
+    case gc
 
     var objectBytes: [UInt8] {
         let base64 = switch self {
@@ -17,6 +19,7 @@ public enum ProbeFamily: String, CaseIterable, Sendable {
         case .sched: bpfObject_sched
         case .memory: bpfObject_memory
         case .tcp: bpfObject_tcp
+        case .gc: bpfObject_gc
         }
         // The plugin wrote this string itself; a decoding failure is a broken build, not bad input.
         guard let data = Data(base64Encoded: base64) else {

@@ -52,6 +52,33 @@ public final class KernelProbe {
         try session.load()
         if families.contains(.sched) { try session.collect("sched_events", as: offcpu_event.self) }
         if families.contains(.memory) { try session.collect("memory_events", as: rss_event.self) }
+        if families.contains(.gc) { try session.collect("gc_events", as: gc_event.self) }
+    }
+
+    /// GC pauses the runtimes reported through their USDT probes.
+    public private(set) var gcEvents: [gc_event] = []
+    /// Processes whose runtime probes are attached (or failed to), so each is attached once.
+    private var runtimeChecked: Set<Int32> = []
+    /// The runtime probes attached, and those that could not be, for the report.
+    public private(set) var runtimeProbes: [String] = []
+
+    /// Attaches the GC probes of a runtime the process has mapped: HotSpot's hotspot:gc__begin and
+    /// gc__end in libjvm.so. (Node's and CPython's gc__start/gc__done are only in builds configured
+    /// with DTrace/SystemTap probes; Debian's node and this machine's CPython have none.)
+    public func attachRuntimeProbes(pid: Int32) {
+        guard families.contains(.gc), !runtimeChecked.contains(pid),
+              let maps = ProcessTable.read("/proc/\(pid)/maps") else { return }
+        guard let libjvm = maps.split(separator: "\n").compactMap({ line in
+            line.split(separator: " ", omittingEmptySubsequences: true).last.map(String.init)
+        }).first(where: { $0.hasSuffix("/libjvm.so") }) else { return }
+        runtimeChecked.insert(pid)
+        do {
+            try session.attachUSDT(program: "ab_gc_begin", pid: pid, binary: libjvm, provider: "hotspot", name: "gc__begin")
+            try session.attachUSDT(program: "ab_gc_end", pid: pid, binary: libjvm, provider: "hotspot", name: "gc__end")
+            runtimeProbes.append("pid \(pid): hotspot:gc__begin/gc__end in \(libjvm)")
+        } catch {
+            runtimeProbes.append("pid \(pid): \(error)")
+        }
     }
 
     /// Off-CPU intervals at least this long are sent one by one (for the pause detector).
@@ -66,6 +93,7 @@ public final class KernelProbe {
         try session.poll()
         if families.contains(.sched) { offCPUIntervals += try session.take("sched_events", as: offcpu_event.self) }
         if families.contains(.memory) { rssEvents += try session.take("memory_events", as: rss_event.self) }
+        if families.contains(.gc) { gcEvents += try session.take("gc_events", as: gc_event.self) }
     }
 
     public func attach() throws(ProbeError) {
@@ -133,7 +161,7 @@ public final class KernelProbe {
                 times.offcpu_ns += endNs - state.out_ns
                 if state.preempted != 0 {
                     times.runq_ns += endNs - state.out_ns
-                } else if state.wake_ns > state.out_ns {
+                } else if state.wake_ns != 0, state.wake_ns >= state.out_ns {
                     times.runq_ns += endNs - state.wake_ns
                 }
             } else if state.in_ns > 0, endNs > state.in_ns {
@@ -171,7 +199,7 @@ public final class KernelProbe {
     /// Events the kernel side had to drop, by family and reason. Never hidden: reports show them.
     public func lostEvents() throws(ProbeError) -> [String: UInt64] {
         var lost: [String: UInt64] = [:]
-        for map in ["sched_events", "memory_events"] where session.droppedRecords(map) > 0 {
+        for map in ["sched_events", "memory_events", "gc_events"] where session.droppedRecords(map) > 0 {
             lost["\(map).not_kept"] = session.droppedRecords(map)
         }
         let reasons = [UInt32(LOST_TARGETS_FULL.rawValue): "targets_full", UInt32(LOST_MAP_FULL.rawValue): "map_full",

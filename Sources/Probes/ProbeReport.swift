@@ -16,6 +16,8 @@ public struct ProbeReport: Codable, Sendable {
     public var pauses: [DetectedPause]
     /// How many off-CPU intervals of at least `min_offcpu_interval_ns` the kernel sent.
     public var offcpuIntervals: Int
+    /// USDT probes of runtimes found in the targets (attached, or why not).
+    public var runtimeProbes: [String]
     public var minOffcpuIntervalNs: UInt64
 
     public var durationSeconds: Double { Double(endNs &- startNs) / 1e9 }

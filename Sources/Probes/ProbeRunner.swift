@@ -167,6 +167,11 @@ public enum ProbeRunner {
                 return reason
             }
             try? probe.poll()
+            // A runtime's library is mapped moments after exec: look every slice, not every second,
+            // so few of its first collections are missed.
+            if let targets = try? probe.targets() {
+                for target in targets where target.exitNs == nil { probe.attachRuntimeProbes(pid: target.pid) }
+            }
             if DispatchTime.now() >= nextPortScan {
                 nextPortScan = DispatchTime.now() + 1
                 try? watchListeningPorts(probe)
@@ -188,6 +193,7 @@ public enum ProbeRunner {
         for (port, pid) in ProcessTable.listeningPorts(of: alive) {
             try probe.watchPort(port, of: pid)
         }
+        for pid in alive { probe.attachRuntimeProbes(pid: pid) }
     }
 
     /// Passes the signal that ended the run on to the command (SIGTERM at the end of --duration),
@@ -253,10 +259,28 @@ public enum ProbeRunner {
                            preempted: $0.preempted != 0)
         }
         let activity = threads.map { ThreadActivity(tid: $0.key, tgid: Int32(bitPattern: $0.value.tgid), onCpuNs: $0.value.oncpu_ns) }
+        let pauses = confirm(PauseDetector().detect(intervals, threads: activity), with: probe.gcEvents)
         return ProbeReport(
             startNs: startNs, endNs: endNs, endReason: end.name, processes: processes, command: command,
-            lostEvents: try probe.lostEvents(), pauses: PauseDetector().detect(intervals, threads: activity),
-            offcpuIntervals: intervals.count, minOffcpuIntervalNs: probe.minOffCPUIntervalNs)
+            lostEvents: try probe.lostEvents(), pauses: pauses,
+            offcpuIntervals: intervals.count, runtimeProbes: probe.runtimeProbes, minOffcpuIntervalNs: probe.minOffCPUIntervalNs)
+    }
+}
+
+extension ProbeRunner {
+    /// The runtime's own GC pauses (USDT) are the truth where there are any: each becomes a confirmed
+    /// pause with the runtime's start and duration, and the detector's pauses that overlap one are
+    /// dropped as the same pause seen from the scheduler. The detector's others stay.
+    static func confirm(_ detected: [DetectedPause], with gcEvents: [gc_event]) -> [DetectedPause] {
+        let confirmed = gcEvents.map { event in
+            DetectedPause(pid: Int32(bitPattern: event.tgid), startNs: event.start_ns,
+                          durationNs: event.end_ns - event.start_ns, kind: .confirmed, stoppedThreads: [],
+                          runningThread: Int32(bitPattern: event.tid))
+        }
+        let inferred = detected.filter { pause in
+            !confirmed.contains { $0.pid == pause.pid && $0.startNs < pause.endNs && pause.startNs < $0.endNs }
+        }
+        return (confirmed + inferred).sorted { $0.startNs < $1.startNs }
     }
 }
 

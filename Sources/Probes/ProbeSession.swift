@@ -44,6 +44,11 @@ final class ProbeSession {
         ab_probe__detach(handle)
     }
 
+    func attachUSDT(program: String, pid: Int32, binary: String, provider: String, name: String) throws(ProbeError) {
+        try check(ab_probe__attach_usdt(handle, program, pid, binary, provider, name),
+                  "attaching \(provider):\(name) in \(binary) for pid \(pid)")
+    }
+
     func setTunable<Value: BitwiseCopyable>(_ family: ProbeFamily, _ variable: String, _ value: Value) throws(ProbeError) {
         var value = value
         let rc = withUnsafeBytes(of: &value) { bytes in

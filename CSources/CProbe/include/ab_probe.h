@@ -16,6 +16,7 @@
 #include "../../../bpf/sched.h"
 #include "../../../bpf/memory.h"
 #include "../../../bpf/tcp.h"
+#include "../../../bpf/gc.h"
 
 struct ab_probe;
 
@@ -25,6 +26,10 @@ int ab_probe__add_family(struct ab_probe *probe, const char *name, const void *o
 /* Loads every family into the kernel in the order added, sharing same-named maps. */
 int ab_probe__load(struct ab_probe *probe);
 int ab_probe__attach(struct ab_probe *probe);
+/* USDT programs (SEC("usdt")) are not attached by ab_probe__attach: this attaches one, by program
+ * name, to a probe of `binary` in process `pid`. */
+int ab_probe__attach_usdt(struct ab_probe *probe, const char *program, int pid, const char *binary,
+			  const char *provider, const char *name);
 /* Destroys every link; safe to call twice. */
 void ab_probe__detach(struct ab_probe *probe);
 void ab_probe__destroy(struct ab_probe *probe);

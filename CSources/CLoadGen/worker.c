@@ -20,6 +20,8 @@
 #define TIMEOUT_CHECK_NS (20 * 1000000ull)
 #define CONNECT_BACKOFF_NS (10 * 1000000ull)
 #define LATE_SEND_NS 1000000ull
+#define SPIN_POLLS 4		/* non-blocking epoll polls before a blocking one, when busy */
+#define SPIN_WHEN_EVENTS 1	/* the last wait returned at least this many events */
 #define WS_STAMP_BINARY 24
 #define WS_STAMP_TEXT 48
 
@@ -848,6 +850,9 @@ void *worker_main(void *arg)
 	struct epoll_event events[MAX_EVENTS];
 	uint64_t now = now_ns(), next_check = now + TIMEOUT_CHECK_NS, drain_until = 0;
 
+	const struct timespec zero_timeout = { 0, 0 };
+	int previous_count = 0, spin;
+
 	/* The default 50 µs timer slack would blur the open-loop schedule. */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	for (uint32_t i = 0; i < w->conn_count; i++)
@@ -901,7 +906,18 @@ void *worker_main(void *arg)
 
 		timeout.tv_sec = (time_t)(wake / 1000000000u);
 		timeout.tv_nsec = (long)(wake % 1000000000u);
-		count = epoll_pwait2(w->epfd, events, MAX_EVENTS, &timeout, NULL);
+		/* While several responses are due and the last wait found some, look a few times without
+		 * sleeping before blocking: on a VM a sleep and its wake-up cost more CPU than the polls
+		 * that find the next response (-t1 -c50 against nginx: about 10 instead of 12 CPU-s per
+		 * million requests). With one request in flight (-c1) it never spins, so a lone
+		 * request's latency is measured as a sleeping client sees it, like wrk's. */
+		spin = previous_count >= SPIN_WHEN_EVENTS && w->inflight_total >= 2 ? SPIN_POLLS : 0;
+		count = 0;
+		while (spin-- > 0 && count == 0)
+			count = epoll_pwait2(w->epfd, events, MAX_EVENTS, &zero_timeout, NULL);
+		if (count == 0)
+			count = epoll_pwait2(w->epfd, events, MAX_EVENTS, &timeout, NULL);
+		previous_count = count;
 		for (int i = 0; i < count; i++)
 			handle_event(w, &events[i]);
 	}

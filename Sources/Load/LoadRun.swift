@@ -13,8 +13,8 @@ public struct LoadProgress: Sendable {
     public var errors: UInt64
 }
 
-/// Owns one `struct ab_load_run` (CSources/CLoadGen) from start to destroy. The C strings the
-/// configuration points to live in `storage` until the run has copied them into its templates.
+/// Owns one `struct ab_load_run` (CSources/CLoadGen) from start to destroy. The C strings of the
+/// configuration only need to live through `ab_load_run__start`, which copies what the threads use.
 public final class LoadRun: @unchecked Sendable {
     private let handle: OpaquePointer
     public let config: LoadConfig

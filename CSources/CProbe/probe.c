@@ -40,9 +40,10 @@ struct ab_probe *ab_probe__new(void)
 	return calloc(1, sizeof(struct ab_probe));
 }
 
-int ab_probe__add_family(struct ab_probe *probe, const char *name, const void *object, size_t size)
+int ab_probe__add_family(struct ab_probe *probe, const char *name, const void *object, size_t size,
+			 const char *btf_path)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name);
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name, .btf_custom_path = btf_path);
 	struct bpf_object *obj;
 
 	if (probe->loaded)

@@ -32,11 +32,14 @@ public final class KernelProbe {
     }
 
     /// Checks the kernel and privileges, then loads the probe families; nothing is attached yet.
-    public init() throws(ProbeError) {
-        guard FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") else {
-            throw .missingKernelFeature(
-                "the kernel exposes no BTF (/sys/kernel/btf/vmlinux is missing): the CO-RE probes need a"
-                    + " kernel built with CONFIG_DEBUG_INFO_BTF=y")
+    /// `btfPath` is a BTF file for the running kernel, for kernels that do not expose their own.
+    public init(btfPath: String? = nil) throws(ProbeError) {
+        let btf = btfPath ?? "/sys/kernel/btf/vmlinux"
+        guard FileManager.default.fileExists(atPath: btf) else {
+            throw .missingKernelFeature(btfPath == nil
+                ? "the kernel exposes no BTF (/sys/kernel/btf/vmlinux is missing): the CO-RE probes need a"
+                    + " kernel built with CONFIG_DEBUG_INFO_BTF=y, or a BTF file for it given with --btf"
+                : "the BTF file \(btf) does not exist")
         }
         if let missing = Privileges.missingForTracing() {
             throw .missingPrivilege(missing)
@@ -44,7 +47,7 @@ public final class KernelProbe {
         families = Self.familiesFromEnvironment()
         session = try ProbeSession()
         for family in families {
-            try session.addFamily(family)
+            try session.addFamily(family, btfPath: btfPath)
         }
         if families.contains(.sched) {
             try session.setTunable(.sched, "targ_min_offcpu_ns", minOffCPUIntervalNs)

@@ -35,6 +35,8 @@ public struct ProbeRequest: Sendable {
     public var commandLabel: String?
     /// Seconds to watch; nil means until the command or every target exits, or SIGINT/SIGTERM.
     public var duration: Double?
+    /// A BTF file for the running kernel, when it exposes none at /sys/kernel/btf/vmlinux.
+    public var btfPath: String?
 
     public init(targets: [TargetSpec] = [], command: [String] = [], commandLabel: String? = nil,
                 duration: Double? = nil) {
@@ -64,7 +66,7 @@ public enum ProbeRunner {
         let roots = resolved.map(\.process)
         var labels = Dictionary(resolved.compactMap { item in item.label.map { (item.process.pid, $0) } },
                                 uniquingKeysWith: { first, _ in first })
-        let probe = try KernelProbe()
+        let probe = try KernelProbe(btfPath: request.btfPath)
         let stop = StopFlag()
         let trap = SignalTrap(signals: [SIGINT, SIGTERM]) { signal in stop.stop(.signal(signal)) }
         defer { trap.cancel() }

@@ -23,12 +23,12 @@ final class ProbeSession {
         objectBuffers.forEach { $0.deallocate() }
     }
 
-    func addFamily(_ family: ProbeFamily) throws(ProbeError) {
+    func addFamily(_ family: ProbeFamily, btfPath: String?) throws(ProbeError) {
         let bytes = family.objectBytes
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 8)
         buffer.copyBytes(from: bytes)
         objectBuffers.append(buffer)
-        try check(ab_probe__add_family(handle, family.rawValue, buffer.baseAddress, buffer.count),
+        try check(ab_probe__add_family(handle, family.rawValue, buffer.baseAddress, buffer.count, btfPath),
                   "opening probe family \(family.rawValue)")
     }
 

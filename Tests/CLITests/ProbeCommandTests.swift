@@ -39,6 +39,18 @@ final class ProbeCommandTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("no process with pid \(pid)"), result.stderr)
     }
 
+    func testMissingBTFIsAnEnvironmentErrorNamingIt() throws {
+        if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
+        let result = try runToCompletion(archbench, ["probe", "--btf", "/nonexistent/vmlinux.btf", "--", "/bin/true"])
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertTrue(result.stderr.contains("the BTF file /nonexistent/vmlinux.btf does not exist"), result.stderr)
+        // And a real BTF file given with --btf is used: the kernel's own, by path.
+        let given = try runToCompletion(archbench, ["probe", "--btf", "/sys/kernel/btf/vmlinux", "--json", "--",
+                                                    BuiltProducts.helper, "getppid", "10"])
+        XCTAssertEqual(given.status, 0, given.stderr)
+        XCTAssertTrue(given.stdout.contains("\"getppid\" : 10"), given.stdout)
+    }
+
     func testCommandNotFoundIsAUsageError() throws {
         let result = try runToCompletion(archbench, ["probe", "--", "/nonexistent/archbench-no-such-program"])
         XCTAssertEqual(result.status, 2, result.stderr)

@@ -21,8 +21,10 @@
 struct ab_probe;
 
 struct ab_probe *ab_probe__new(void);
-/* Opens one family from its object bytes (which must outlive the session); nothing is loaded yet. */
-int ab_probe__add_family(struct ab_probe *probe, const char *name, const void *object, size_t size);
+/* Opens one family from its object bytes (which must outlive the session); nothing is loaded yet.
+ * `btf_path` names a BTF file to relocate against instead of the running kernel's (NULL: the kernel's). */
+int ab_probe__add_family(struct ab_probe *probe, const char *name, const void *object, size_t size,
+			 const char *btf_path);
 /* Loads every family into the kernel in the order added, sharing same-named maps. */
 int ab_probe__load(struct ab_probe *probe);
 int ab_probe__attach(struct ab_probe *probe);

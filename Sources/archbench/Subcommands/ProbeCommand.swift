@@ -37,6 +37,9 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "A label for the command's processes in the report (e.g. monolith).")
     var label: String?
 
+    @Option(help: ArgumentHelp("A BTF file for the running kernel, if it has no /sys/kernel/btf/vmlinux.", valueName: "file"))
+    var btf: String?
+
     @Option(help: ArgumentHelp("Seconds to watch (default: until the targets exit or Ctrl-C).", valueName: "seconds"))
     var duration: Double?
 
@@ -87,7 +90,8 @@ struct ProbeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let request = ProbeRequest(targets: try targets(), command: command, commandLabel: label, duration: duration)
+        var request = ProbeRequest(targets: try targets(), command: command, commandLabel: label, duration: duration)
+        request.btfPath = btf
         let report = try ProbeRunner.run(request) { message in
             Console.error("archbench: \(message)")
         }

@@ -85,7 +85,9 @@ public enum ProbeRunner {
             for process in ProcessTable.descendants(of: Set(roots.map(\.pid))) {
                 try probe.register(process)
             }
-            try watchListeningPorts(probe)
+            let alive = Set(try probe.targets().filter { $0.exitNs == nil }.map(\.pid))
+            try watchListeningPorts(probe, alive: alive)
+            for pid in alive { probe.attachRuntimeProbes(pid: pid) }
             let list = roots.map { "\($0.pid) (\($0.comm))" }.joined(separator: ", ")
             progress("probing pid \(list) and their children \(untilText(request.duration, "they exit")); Ctrl-C to stop")
         } else {
@@ -169,20 +171,19 @@ public enum ProbeRunner {
                 return reason
             }
             try? probe.poll()
+            let targets = (try? probe.targets()) ?? []
+            let alive = Set(targets.filter { $0.exitNs == nil }.map(\.pid))
             // A runtime's library is mapped moments after exec: look every slice, not every second,
             // so few of its first collections are missed.
-            if let targets = try? probe.targets() {
-                for target in targets where target.exitNs == nil { probe.attachRuntimeProbes(pid: target.pid) }
-            }
+            for pid in alive { probe.attachRuntimeProbes(pid: pid) }
             if DispatchTime.now() >= nextPortScan {
                 nextPortScan = DispatchTime.now() + 1
-                try? watchListeningPorts(probe)
+                try? watchListeningPorts(probe, alive: alive)
             }
             if let deadline, DispatchTime.now() >= deadline {
                 return .duration
             }
-            if watchingTargets, let targets = try? probe.targets(), !targets.isEmpty,
-               targets.allSatisfy({ $0.exitNs != nil }) {
+            if watchingTargets, !targets.isEmpty, alive.isEmpty {
                 return .targetsExited
             }
         }
@@ -190,12 +191,10 @@ public enum ProbeRunner {
 
     /// Registers the ports the targets listen on, so TCP events on those sockets count for them;
     /// rescanned every second, as a gateway may start its services after the probes attached.
-    static func watchListeningPorts(_ probe: KernelProbe) throws(ProbeError) {
-        let alive = Set(try probe.targets().filter { $0.exitNs == nil }.map(\.pid))
+    static func watchListeningPorts(_ probe: KernelProbe, alive: Set<Int32>) throws(ProbeError) {
         for (port, pid) in ProcessTable.listeningPorts(of: alive) {
             try probe.watchPort(port, of: pid)
         }
-        for pid in alive { probe.attachRuntimeProbes(pid: pid) }
     }
 
     /// Passes the signal that ended the run on to the command (SIGTERM at the end of --duration),

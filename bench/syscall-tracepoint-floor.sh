@@ -4,6 +4,7 @@
 # with the empty programs attached, and prints each pair's ratio.
 #   bench/syscall-tracepoint-floor.sh [PAIRS=3]      (as root; `make bench` installs wrk and nginx)
 set -euo pipefail
+export PATH="$PATH:/opt/swift/usr/bin:/usr/sbin"  # clang from the Swift toolchain, nginx
 cd "$(dirname "$0")"
 pairs=${1:-3}
 work=$(mktemp -d)

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """What do the probes cost the process they watch?
 
-nginx (bench/nginx.conf) under wrk -t1 -c50 -d5s, alternately without and with `archbench probe
---port 18080` (every default probe family: syscalls with latency, sched, memory, tcp, targets)
-attached to it, PAIRS pairs; prints the median req/s of each and the ratio (target >= 0.97).
+nginx (bench/nginx.conf) under wrk -t1 -c50 -d5s, in turn without probes, with `archbench probe
+--port 18080` (every default probe family: targets, sched, memory, tcp, gc) and with `--syscalls`
+added (the opt-in syscall counts and latency), ROUNDS rounds; prints the median req/s of each and
+the ratios to the bare runs (target for the default probes >= 0.97).
 
-usage: bench/probe-overhead.py [PAIRS=3]
+usage: bench/probe-overhead.py [ROUNDS=3]
 """
 import re
 import signal
@@ -15,7 +16,7 @@ import time
 
 from common import ARCHBENCH, NGINX_URL, PIN, Nginx, median, out, require
 
-PAIRS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 
 
 def wrk_rps():
@@ -23,8 +24,8 @@ def wrk_rps():
     return float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
 
 
-def with_probes():
-    probe = subprocess.Popen([ARCHBENCH, "probe", "--port", "18080", "--json"], stdout=subprocess.PIPE,
+def with_probes(extra):
+    probe = subprocess.Popen([ARCHBENCH, "probe", "--port", "18080", "--json"] + extra, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     # Wait until attached: the probe says so on stderr.
     deadline = time.monotonic() + 30
@@ -44,17 +45,21 @@ def with_probes():
 def main():
     require("wrk")
     require("nginx")
-    bare, probed = [], []
+    bare, default, syscalls = [], [], []
     with Nginx():
-        out(f"nginx under wrk -t1 -c50 -d5s, without and with archbench probe attached, {PAIRS} pairs\n")
-        for i in range(PAIRS):
+        out(f"nginx under wrk -t1 -c50 -d5s: bare, with the default probes, with --syscalls too; {ROUNDS} rounds\n")
+        for i in range(ROUNDS):
             bare.append(wrk_rps())
-            rps, _ = with_probes()
-            probed.append(rps)
-            out(f"  pair {i + 1}: without {bare[-1]:.0f} req/s, with probes {probed[-1]:.0f} req/s")
+            default.append(with_probes([])[0])
+            syscalls.append(with_probes(["--syscalls"])[0])
+            out(f"  round {i + 1}: bare {bare[-1]:.0f} req/s, default probes {default[-1]:.0f}, "
+                f"with --syscalls {syscalls[-1]:.0f}")
     out()
-    out(f"median req/s without {median(bare):.0f}, with probes {median(probed):.0f}: "
-        f"ratio {median(probed) / median(bare):.3f}  (target >= 0.97)")
+    out(f"median req/s bare {median(bare):.0f}, default probes {median(default):.0f}, "
+        f"with --syscalls {median(syscalls):.0f}")
+    out(f"ratio default probes / bare {median(default) / median(bare):.3f}  (target >= 0.97)")
+    out(f"ratio with --syscalls / bare {median(syscalls) / median(bare):.3f}  (opt-in; the raw syscall tracepoints' "
+        f"floor is bench/syscall-tracepoint-floor.sh)")
 
 
 if __name__ == "__main__":

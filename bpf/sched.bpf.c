@@ -44,11 +44,26 @@ static __always_inline struct thread_sched *totals_of(__u32 tid, __u32 tgid)
 	return bpf_map_lookup_elem(&thread_sched, &tid);
 }
 
-static __always_inline void switched_out(__u32 tid, __u32 tgid, unsigned int prev_state, __u64 runtime,
-					 __u64 now)
+/* The syscall a thread being switched out is in, or -1, read from its saved user registers: the
+ * syscall entry stores the number in orig_ax and -ENOSYS in ax until the syscall returns. Reading
+ * them here rather than timing sys_enter keeps the pause detector's blocked syscall without the raw
+ * syscall tracepoints, which slow every syscall of every process (see bench/syscall-tracepoint-floor.sh).
+ * A page fault leaves the user's ax there, which is -ENOSYS only by coincidence. */
+static __always_inline __s32 blocked_syscall(struct task_struct *task)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	long nr;
+
+	if (!regs || regs->ax != (unsigned long)-38 /* -ENOSYS */)
+		return -1;
+	nr = (long)regs->orig_ax;
+	return nr >= 0 && nr < 1024 ? (__s32)nr : -1;
+}
+
+static __always_inline void switched_out(struct task_struct *task, __u32 tid, __u32 tgid, unsigned int prev_state,
+					 __u64 runtime, __u64 now)
 {
 	struct thread_state *state = bpf_map_lookup_elem(&thread_state, &tid);
-	struct syscall_start *in = syscall_slot(tid);
 	struct thread_state fresh = {};
 
 	if (!state) {
@@ -74,7 +89,7 @@ static __always_inline void switched_out(__u32 tid, __u32 tgid, unsigned int pre
 	state->out_ns = now;
 	state->wake_ns = 0;
 	state->preempted = prev_state == 0;	/* TASK_RUNNING: preempted, still runnable */
-	state->syscall = in && in->tid == tid && in->nr >= 0 ? (__s32)in->nr : -1;
+	state->syscall = blocked_syscall(task);
 }
 
 static __always_inline void switched_in(__u32 tid, __u32 tgid, __u64 runtime, __u64 now)
@@ -130,7 +145,7 @@ int BPF_PROG(ab_sched_switch, bool preempt, struct task_struct *prev, struct tas
 
 	/* The scheduler has brought prev's runtime up to date before this tracepoint. */
 	if (is_target(prev_tgid))
-		switched_out(prev->pid, prev_tgid, prev_state, prev->se.sum_exec_runtime, now);
+		switched_out(prev, prev->pid, prev_tgid, prev_state, prev->se.sum_exec_runtime, now);
 	if (is_target(next_tgid))
 		switched_in(next->pid, next_tgid, next->se.sum_exec_runtime, now);
 	return 0;

@@ -12,6 +12,12 @@ public enum ProbeFamily: String, CaseIterable, Sendable {
     /// USDT GC probes of runtimes; attached per process by `KernelProbe.attachRuntimeProbes`.
     case gc
 
+    /// Loaded unless asked otherwise. The syscalls family is opt-in: its raw sys_enter/sys_exit
+    /// tracepoints put every syscall of every process on the kernel's slow path, and even empty
+    /// programs there cost nginx under wrk 4–19% of its req/s on the development VM
+    /// (bench/syscall-tracepoint-floor.sh), against about 2% for all the other families together.
+    public var isDefault: Bool { self != .syscalls }
+
     var objectBytes: [UInt8] {
         let base64 = switch self {
         case .targets: bpfObject_targets

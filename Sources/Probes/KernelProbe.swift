@@ -19,21 +19,23 @@ public struct TargetProcess: Equatable, Sendable {
 public final class KernelProbe {
     private let session: ProbeSession
 
-    /// The families loaded: all by default. `ARCHBENCH_PROBE_FAMILIES=targets,syscalls` (a
-    /// comma-separated list; targets is always loaded) narrows them, to measure what each costs.
+    /// The families loaded: the default ones (`ProbeFamily.isDefault`) plus those asked for.
+    /// `ARCHBENCH_PROBE_FAMILIES=targets,syscalls` (a comma-separated list; targets is always
+    /// loaded) replaces the set, to measure what each family costs.
     public let families: [ProbeFamily]
 
-    static func familiesFromEnvironment() -> [ProbeFamily] {
+    static func families(adding optional: Set<ProbeFamily>) -> [ProbeFamily] {
         guard let list = ProcessInfo.processInfo.environment["ARCHBENCH_PROBE_FAMILIES"] else {
-            return ProbeFamily.allCases
+            return ProbeFamily.allCases.filter { $0.isDefault || optional.contains($0) }
         }
         let names = Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         return ProbeFamily.allCases.filter { $0 == .targets || names.contains($0.rawValue) }
     }
 
-    /// Checks the kernel and privileges, then loads the probe families; nothing is attached yet.
-    /// `btfPath` is a BTF file for the running kernel, for kernels that do not expose their own.
-    public init(btfPath: String? = nil) throws(ProbeError) {
+    /// Checks the kernel and privileges, then loads the default probe families and `optional` ones;
+    /// nothing is attached yet. `btfPath` is a BTF file for the running kernel, for kernels that do
+    /// not expose their own.
+    public init(btfPath: String? = nil, optional: Set<ProbeFamily> = []) throws(ProbeError) {
         let btf = btfPath ?? "/sys/kernel/btf/vmlinux"
         guard FileManager.default.fileExists(atPath: btf) else {
             throw .missingKernelFeature(btfPath == nil
@@ -44,7 +46,7 @@ public final class KernelProbe {
         if let missing = Privileges.missingForTracing() {
             throw .missingPrivilege(missing)
         }
-        families = Self.familiesFromEnvironment()
+        families = Self.families(adding: optional)
         session = try ProbeSession()
         for family in families {
             try session.addFamily(family, btfPath: btfPath)

@@ -19,6 +19,11 @@ public struct ProbeReport: Codable, Sendable {
     /// USDT probes of runtimes found in the targets (attached, or why not).
     public var runtimeProbes: [String]
     public var minOffcpuIntervalNs: UInt64
+    /// The probe families loaded (bpf/NAME.bpf.c). Without "syscalls" (opt-in: `--syscalls`) the
+    /// processes' syscall counts and latencies are empty because they were not traced.
+    public var families: [String]
+
+    public var syscallsTraced: Bool { families.contains(ProbeFamily.syscalls.rawValue) }
 
     public var durationSeconds: Double { Double(endNs &- startNs) / 1e9 }
 }

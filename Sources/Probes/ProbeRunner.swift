@@ -37,6 +37,8 @@ public struct ProbeRequest: Sendable {
     public var duration: Double?
     /// A BTF file for the running kernel, when it exposes none at /sys/kernel/btf/vmlinux.
     public var btfPath: String?
+    /// Probe families to load beyond the default ones (syscall counts and latency are opt-in).
+    public var optionalFamilies: Set<ProbeFamily> = []
 
     public init(targets: [TargetSpec] = [], command: [String] = [], commandLabel: String? = nil,
                 duration: Double? = nil) {
@@ -66,7 +68,7 @@ public enum ProbeRunner {
         let roots = resolved.map(\.process)
         var labels = Dictionary(resolved.compactMap { item in item.label.map { (item.process.pid, $0) } },
                                 uniquingKeysWith: { first, _ in first })
-        let probe = try KernelProbe(btfPath: request.btfPath)
+        let probe = try KernelProbe(btfPath: request.btfPath, optional: request.optionalFamilies)
         let stop = StopFlag()
         let trap = SignalTrap(signals: [SIGINT, SIGTERM]) { signal in stop.stop(.signal(signal)) }
         defer { trap.cancel() }
@@ -264,7 +266,8 @@ public enum ProbeRunner {
         return ProbeReport(
             startNs: startNs, endNs: endNs, endReason: end.name, processes: processes, command: command,
             lostEvents: try probe.lostEvents(), pauses: pauses,
-            offcpuIntervals: intervals.count, runtimeProbes: probe.runtimeProbes, minOffcpuIntervalNs: probe.minOffCPUIntervalNs)
+            offcpuIntervals: intervals.count, runtimeProbes: probe.runtimeProbes, minOffcpuIntervalNs: probe.minOffCPUIntervalNs,
+            families: probe.families.map(\.rawValue))
     }
 }
 

@@ -17,6 +17,9 @@ extension ProbeReport {
             let stopped = command.stoppedByArchbench ? " (stopped by archbench)" : ""
             lines.append("command: \(command.argv.joined(separator: " ")) (pid \(command.pid)) \(outcome)\(stopped)")
         }
+        if !syscallsTraced {
+            lines.append("syscalls: not traced (--syscalls traces them: their raw tracepoints slow every syscall on the machine)")
+        }
         if !lostEvents.isEmpty {
             let lost = lostEvents.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
             lines.append("LOST EVENTS (the counts below are short by these): \(lost.joined(separator: ", "))")
@@ -37,7 +40,7 @@ extension ProbeReport {
             let exit = process.exit.map { ", \($0)" } ?? ", running"
             let label = process.label.map { "[\($0)]  " } ?? ""
             lines.append("PID \(process.pid)  \(process.comm)  \(label)(ppid \(process.ppid)\(exit))  "
-                + "\(process.syscallTotal) syscalls, \(process.threads.count) threads")
+                + (syscallsTraced ? "\(process.syscallTotal) syscalls, " : "") + "\(process.threads.count) threads")
             lines.append("  cpu      on \(Self.duration(process.oncpuNs)), off \(Self.duration(process.offcpuNs))"
                 + " (run queue \(Self.duration(process.runqNs)), stolen \(Self.duration(process.stolenNs)))")
             if let rss = process.rssBytes {

@@ -45,7 +45,7 @@ final class ProbeCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 3, result.stderr)
         XCTAssertTrue(result.stderr.contains("the BTF file /nonexistent/vmlinux.btf does not exist"), result.stderr)
         // And a real BTF file given with --btf is used: the kernel's own, by path.
-        let given = try runToCompletion(archbench, ["probe", "--btf", "/sys/kernel/btf/vmlinux", "--json", "--",
+        let given = try runToCompletion(archbench, ["probe", "--btf", "/sys/kernel/btf/vmlinux", "--syscalls", "--json", "--",
                                                     BuiltProducts.helper, "getppid", "10"])
         XCTAssertEqual(given.status, 0, given.stderr)
         XCTAssertTrue(given.stdout.contains("\"getppid\" : 10"), given.stdout)
@@ -81,7 +81,7 @@ final class ProbeCommandTests: XCTestCase {
 
     func testJSONHasTheDesignKeysAndExactCounts() throws {
         if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
-        let result = try runToCompletion(archbench, ["probe", "--json", "--", BuiltProducts.helper, "fork-tree", "1", "20000"])
+        let result = try runToCompletion(archbench, ["probe", "--syscalls", "--json", "--", BuiltProducts.helper, "fork-tree", "1", "20000"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(json["clock"] as? String, "CLOCK_MONOTONIC")
@@ -103,11 +103,19 @@ final class ProbeCommandTests: XCTestCase {
 
     func testTextTableListsCountsByName() throws {
         if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
-        let result = try runToCompletion(archbench, ["probe", "--", BuiltProducts.helper, "getppid", "777"])
+        let result = try runToCompletion(archbench, ["probe", "--syscalls", "--", BuiltProducts.helper, "getppid", "777"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let row = result.stdout.split(separator: "\n").first { $0.hasPrefix("  getppid ") }
         XCTAssertEqual(row?.split(separator: " ").dropFirst().first, "777", result.stdout)
         XCTAssertTrue(result.stdout.contains("exited with status 0"), result.stdout)
+    }
+
+    func testWithoutSyscallsTheReportSaysTheyWereNotTraced() throws {
+        if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
+        let result = try runToCompletion(archbench, ["probe", "--", BuiltProducts.helper, "getppid", "777"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("syscalls: not traced (--syscalls"), result.stdout)
+        XCTAssertFalse(result.stdout.contains("  getppid "), result.stdout)
     }
 
     func testSIGINTDetachesEveryLinkAndStillReports() throws {

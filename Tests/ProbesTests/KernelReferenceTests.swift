@@ -15,7 +15,7 @@ final class KernelReferenceTests: XCTestCase {
         let output = FileManager.default.temporaryDirectory.appending(path: "ab-helper-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: output) }
         let report = try ProbeRunner.run(
-            ProbeRequest(command: ["/bin/sh", "-c", "\(BuiltProducts.helper) \(arguments) > \(output)"])) { _ in }
+            traced(ProbeRequest(command: ["/bin/sh", "-c", "\(BuiltProducts.helper) \(arguments) > \(output)"]))) { _ in }
         XCTAssertEqual(report.command?.exit?.code, 0)
         let helper = try XCTUnwrap(report.processes.first { $0.comm == "ab-testhelper" })
         let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map(String.init)

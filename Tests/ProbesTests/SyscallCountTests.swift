@@ -15,7 +15,7 @@ final class SyscallCountTests: XCTestCase {
 
     func testSpawnedCommandGetppidCountIsExact() throws {
         let report = try ProbeRunner.run(
-            ProbeRequest(command: [BuiltProducts.helper, "getppid", "\(Self.calls)"])) { _ in }
+            traced(ProbeRequest(command: [BuiltProducts.helper, "getppid", "\(Self.calls)"]))) { _ in }
         let command = try XCTUnwrap(report.command)
         XCTAssertEqual(command.exit, ExitStatus(waitStatus: 0))
         XCTAssertEqual(report.endReason, "command_exited")
@@ -30,7 +30,7 @@ final class SyscallCountTests: XCTestCase {
 
     func testForkedChildrenAreFollowedEachWithExactCounts() throws {
         let report = try ProbeRunner.run(
-            ProbeRequest(command: [BuiltProducts.helper, "fork-tree", "3", "\(Self.calls)"])) { _ in }
+            traced(ProbeRequest(command: [BuiltProducts.helper, "fork-tree", "3", "\(Self.calls)"]))) { _ in }
         let parent = try XCTUnwrap(report.command?.pid)
         XCTAssertEqual(report.command?.exit?.code, 0)
         XCTAssertEqual(report.processes.count, 4)
@@ -49,7 +49,7 @@ final class SyscallCountTests: XCTestCase {
         let target = try RunningProcess(BuiltProducts.helper, ["wait-getppid", "5000"])
         defer { _ = target.finish(timeout: 5) }
         let messages = MessageLog()
-        let runner = RunnerThread { try ProbeRunner.run(ProbeRequest(pids: [target.pid], duration: 30)) { messages.add($0) } }
+        let runner = RunnerThread { try ProbeRunner.run(traced(ProbeRequest(pids: [target.pid], duration: 30))) { messages.add($0) } }
         XCTAssertTrue(messages.wait(containing: "probing pid \(target.pid)"), "the probe never attached")
         target.write("go\n")
         let report = try runner.result()
@@ -57,6 +57,16 @@ final class SyscallCountTests: XCTestCase {
         let process = try XCTUnwrap(report.processes.first { $0.pid == target.pid })
         XCTAssertEqual(process.syscalls["getppid"], 5000)
         XCTAssertEqual(process.exit?.code, 0)
+    }
+
+    func testSyscallsAreOnlyTracedWhenAskedFor() throws {
+        let report = try ProbeRunner.run(ProbeRequest(command: [BuiltProducts.helper, "getppid", "1000"])) { _ in }
+        XCTAssertFalse(report.syscallsTraced)
+        XCTAssertFalse(report.families.contains("syscalls"), "\(report.families)")
+        XCTAssertTrue(report.families.contains("sched"), "\(report.families)")
+        let process = try XCTUnwrap(report.processes.first)
+        XCTAssertTrue(process.syscalls.isEmpty, "untraced syscalls must not show as zero counts")
+        XCTAssertEqual(process.exit?.code, 0, "the other families still follow the command")
     }
 
     func testTheDurationEndsTheRunAndStopsTheCommand() throws {
@@ -122,4 +132,11 @@ final class RunnerThread: @unchecked Sendable {
         }
         return try outcome.get()
     }
+}
+
+/// The request with syscall tracing (opt-in) turned on.
+func traced(_ request: ProbeRequest) -> ProbeRequest {
+    var request = request
+    request.optionalFamilies.insert(.syscalls)
+    return request
 }

@@ -166,8 +166,11 @@ public enum ProbeRunner {
     private static func wait(for stop: StopFlag, duration: Double?, probe: KernelProbe, watchingTargets: Bool) -> EndReason {
         let deadline = duration.map { DispatchTime.now() + $0 }
         var nextPortScan = DispatchTime.now()
+        // A spawned runtime maps its library (libjvm) within tens of milliseconds and may collect
+        // soon after: look every 10 ms in the first second, so its first collections are not missed.
+        let quickUntil = DispatchTime.now() + 1
         while true {
-            let slice = DispatchTime.now() + 0.1
+            let slice = DispatchTime.now() + (DispatchTime.now() < quickUntil ? 0.01 : 0.1)
             let until = deadline.map { min($0, slice) } ?? slice
             if stop.semaphore.wait(timeout: until) == .success, let reason = stop.reason {
                 return reason
@@ -175,8 +178,7 @@ public enum ProbeRunner {
             try? probe.poll()
             let targets = (try? probe.targets()) ?? []
             let alive = Set(targets.filter { $0.exitNs == nil }.map(\.pid))
-            // A runtime's library is mapped moments after exec: look every slice, not every second,
-            // so few of its first collections are missed.
+            // A runtime's library is mapped moments after exec: look every slice, not every second.
             for pid in alive { probe.attachRuntimeProbes(pid: pid) }
             if DispatchTime.now() >= nextPortScan {
                 nextPortScan = DispatchTime.now() + 1

@@ -110,8 +110,9 @@ final class RuntimeProbeTests: XCTestCase {
             let median = differences[differences.count / 2]
             XCTAssertGreaterThan(collections.count, 50, "\(collector): a 64 MiB heap churned for 2 s collects hundreds of times")
             XCTAssertLessThanOrEqual(abs(median), 100_000, "\(collector): median at-safepoint minus probe duration \(median) ns")
+            let before = safepoints.filter { ($0.operation.contains("Collect") || $0.operation.hasPrefix("G1")) && $0.endNs <= first.startNs }
             print("\(collector): \(confirmed.count) confirmed pauses in \(held.count) safepoints,"
-                + " \(collections.count) collection safepoints after attach,"
+                + " \(collections.count) collection safepoints after attach (\(before.count) before),"
                 + " median at-safepoint minus probe duration \(median) ns")
         }
     }

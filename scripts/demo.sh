@@ -21,7 +21,7 @@ for architecture in monolith microservices; do
 		"$archbench" load "http://127.0.0.1:$port/health" -t1 -c1 --requests 1 >/dev/null 2>&1 && break
 		sleep 0.1
 	done
-	"$archbench" probe --port "$architecture=$port" --duration $((seconds + 2)) >"/tmp/archbench-demo-probe-$architecture.txt" &
+	"$archbench" probe --syscalls --port "$architecture=$port" --duration $((seconds + 2)) >"/tmp/archbench-demo-probe-$architecture.txt" &
 	probe=$!
 	sleep 1
 	"$archbench" load "http://127.0.0.1:$port/api/users" -t2 -c20 -d"${seconds}s" \

@@ -11,6 +11,9 @@ public enum ProbeFamily: String, CaseIterable, Sendable {
     case tcp
     /// USDT GC probes of runtimes; attached per process by `KernelProbe.attachRuntimeProbes`.
     case gc
+    /// Native allocations by user stack (uprobes on libc's malloc family); off by default, loaded by
+    /// `archbench probe --alloc` and attached per process by `AllocationTracker`.
+    case alloc
 
     var objectBytes: [UInt8] {
         let base64 = switch self {
@@ -20,6 +23,7 @@ public enum ProbeFamily: String, CaseIterable, Sendable {
         case .memory: bpfObject_memory
         case .tcp: bpfObject_tcp
         case .gc: bpfObject_gc
+        case .alloc: bpfObject_alloc
         }
         // The plugin wrote this string itself; a decoding failure is a broken build, not bad input.
         guard let data = Data(base64Encoded: base64) else {

@@ -183,7 +183,7 @@ int ab_probe__attach_usdt(struct ab_probe *probe, const char *program, int pid, 
 }
 
 int ab_probe__attach_uprobe(struct ab_probe *probe, const char *program, int pid, const char *binary,
-			    const char *function, int retprobe)
+			    const char *function, size_t offset, int retprobe)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = function, .retprobe = retprobe != 0);
 
@@ -196,8 +196,8 @@ int ab_probe__attach_uprobe(struct ab_probe *probe, const char *program, int pid
 			continue;
 		if (!probe->loaded)
 			return -EINVAL;
-		/* libbpf finds the function's offset in the binary's symbol table by name. */
-		link = bpf_program__attach_uprobe_opts(prog, pid, binary, 0, &opts);
+		/* libbpf finds the function in the binary's symbol table by name and adds `offset`. */
+		link = bpf_program__attach_uprobe_opts(prog, pid, binary, offset, &opts);
 		if (!link)
 			return -errno;
 		err = keep_link(probe, link);

@@ -30,7 +30,7 @@ public final class AllocationTracker {
     static let probedFunctions = "malloc, calloc, realloc, aligned_alloc (= memalign), posix_memalign, free"
 
     enum Attachment: Equatable {
-        case attached(libc: String, inode: UInt64)
+        case attached(libc: String, inode: UInt64, freeOffset: Int)
         case failed(String)
     }
 
@@ -78,15 +78,18 @@ public final class AllocationTracker {
             return
         }
         nextCheckNs[pid] = now + 1_000_000_000
-        if attachments[pid] == .attached(libc: libc.path, inode: libc.inode) { return }
+        if case .attached(libc.path, libc.inode, _)? = attachments[pid] { return }
         // Through the process's root, so a process in another mount namespace is attached to its own file.
         let binary = "/proc/\(pid)/root\(libc.path)"
         do {
+            // An entry probe alone at its address (free's) goes where the kernel need not single-step;
+            // the others share offset 0 with their return probe, which must be there.
+            let freeOffset = UprobeSite.entryOffset(of: "free", in: binary)
             for probe in Self.probes {
                 try session.attachUprobe(program: probe.program, pid: pid, binary: binary, function: probe.function,
-                                         returning: probe.returning)
+                                         offset: probe.function == "free" ? freeOffset : 0, returning: probe.returning)
             }
-            attachments[pid] = .attached(libc: libc.path, inode: libc.inode)
+            attachments[pid] = .attached(libc: libc.path, inode: libc.inode, freeOffset: freeOffset)
         } catch {
             attachments[pid] = .failed("\(error)")
         }
@@ -118,7 +121,8 @@ public final class AllocationTracker {
             var report = AllocationReport(sampleEvery: sampleEvery, alwaysSampledBytes: Self.alwaysSampledBytes,
                                           probes: nil, error: nil)
             switch attachments[pid] {
-            case .attached(let libc, _)?: report.probes = "\(Self.probedFunctions) in \(libc)"
+            case .attached(let libc, _, let freeOffset)?:
+                report.probes = "\(Self.probedFunctions)\(freeOffset == 0 ? "" : " (at +\(freeOffset))") in \(libc)"
             case .failed(let reason)?: report.error = "allocation probes could not attach to pid \(pid): \(reason)"
             case nil: report.error = "allocation probes could not attach to pid \(pid): it exited before they were"
             }

@@ -52,8 +52,11 @@ struct ELFSymbols {
     struct Symbol { let start, size: UInt64; let name: String }
 
     let segments: [Segment]
-    /// Sorted by start; one per address (the first name seen, .symtab before .dynsym).
+    /// Sorted by start; one per address (.symtab's name before .dynsym's, a public name before an alias
+    /// starting with "_").
     let symbols: [Symbol]
+    /// Every function name's address (aliases included).
+    let addresses: [String: UInt64]
 
     /// Nil when the file cannot be read or is not a little-endian ELF64.
     init?(path: String) {
@@ -62,9 +65,10 @@ struct ELFSymbols {
         self = parsed
     }
 
-    init(segments: [Segment], symbols: [Symbol]) {
+    init(segments: [Segment], symbols: [Symbol], addresses: [String: UInt64] = [:]) {
         self.segments = segments
         self.symbols = symbols
+        self.addresses = addresses
     }
 
     private static let functionTypes: Set<UInt8> = [2, 10]  // STT_FUNC, STT_GNU_IFUNC
@@ -91,7 +95,8 @@ struct ELFSymbols {
         }
 
         var symbols: [Symbol] = []
-        var seen: Set<UInt64> = []
+        var addresses: [String: UInt64] = [:]
+        var seen: [UInt64: Int] = [:]  // address → index in symbols
         for wanted in [UInt32(2), UInt32(11)] {  // SHT_SYMTAB, then SHT_DYNSYM
             for index in 0..<UInt64(shnum) {
                 let header = shoff + index * UInt64(shentsize)
@@ -109,16 +114,30 @@ struct ELFSymbols {
                           let section = read(symbol + 6, UInt16.self), let value = read(symbol + 8, UInt64.self),
                           let size = read(symbol + 16, UInt64.self),
                           functionTypes.contains(info & 0xf), section != 0, value != 0,
-                          UInt64(nameOffset) < stringsSize, !seen.contains(value) else { continue }
+                          UInt64(nameOffset) < stringsSize else { continue }
                     let start = Int(stringsOffset) + Int(nameOffset)
                     let end = min(Int(stringsOffset + stringsSize), bytes.count)
                     let nameBytes = UnsafeRawBufferPointer(rebasing: bytes[start..<end]).prefix { $0 != 0 }
-                    seen.insert(value)
-                    symbols.append(Symbol(start: value, size: size, name: String(decoding: nameBytes, as: UTF8.self)))
+                    let name = String(decoding: nameBytes, as: UTF8.self)
+                    if addresses[name] == nil { addresses[name] = value }
+                    if let index = seen[value] {
+                        // Of aliases, the public name (free, not __libc_free).
+                        if symbols[index].name.hasPrefix("_"), !name.hasPrefix("_") {
+                            symbols[index] = Symbol(start: value, size: size, name: name)
+                        }
+                        continue
+                    }
+                    seen[value] = symbols.count
+                    symbols.append(Symbol(start: value, size: size, name: name))
                 }
             }
         }
-        return ELFSymbols(segments: segments, symbols: symbols.sorted { $0.start < $1.start })
+        return ELFSymbols(segments: segments, symbols: symbols.sorted { $0.start < $1.start }, addresses: addresses)
+    }
+
+    /// The file offset of a link-time address, through the loadable segment holding it.
+    func fileOffset(ofVaddr vaddr: UInt64) -> UInt64? {
+        segments.first { vaddr >= $0.vaddr && vaddr - $0.vaddr < $0.size }.map { vaddr - $0.vaddr + $0.fileOffset }
     }
 
     /// The link-time address of a file offset, through the loadable segment holding it.

@@ -34,10 +34,10 @@ int ab_probe__attach(struct ab_probe *probe);
 int ab_probe__attach_usdt(struct ab_probe *probe, const char *program, int pid, const char *binary,
 			  const char *provider, const char *name);
 /* Uprobe programs (SEC("uprobe"), SEC("uretprobe")) are not attached by ab_probe__attach either:
- * this attaches one, by program name, to the entry (or the return, `retprobe` != 0) of `function`
- * in `binary` for process `pid` (which the uprobe does not follow into its forks). */
+ * this attaches one, by program name, to `function` + `offset` (a return probe, `retprobe` != 0, at
+ * offset 0) in `binary` for process `pid` (which the uprobe does not follow into its forks). */
 int ab_probe__attach_uprobe(struct ab_probe *probe, const char *program, int pid, const char *binary,
-			    const char *function, int retprobe);
+			    const char *function, size_t offset, int retprobe);
 /* Destroys every link; safe to call twice. */
 void ab_probe__detach(struct ab_probe *probe);
 void ab_probe__destroy(struct ab_probe *probe);

@@ -65,7 +65,11 @@ let package = Package(
         ),
 
         // Tests, and a tiny C program with known syscall behaviour that they drive.
-        .executableTarget(name: "ab-testhelper", path: "Tests/Helpers/ab-testhelper"),
+        // Frame pointers: the allocation tests walk its stacks from the kernel.
+        .executableTarget(
+            name: "ab-testhelper", path: "Tests/Helpers/ab-testhelper",
+            cSettings: [.unsafeFlags(["-fno-omit-frame-pointer"])]
+        ),
         .executableTarget(
             name: "ab-testserver", path: "Tests/Helpers/ab-testserver",
             linkerSettings: [.linkedLibrary("md"), .linkedLibrary("pthread")]

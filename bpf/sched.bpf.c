@@ -60,13 +60,19 @@ static __always_inline __s32 blocked_syscall(struct task_struct *task)
 	return nr >= 0 && nr < 1024 ? (__s32)nr : -1;
 }
 
+/* include/linux/sched.h: the state of a task switched out for the last time. */
+#define AB_TASK_DEAD 0x80
+
 static __always_inline void switched_out(struct task_struct *task, __u32 tid, __u32 tgid, unsigned int prev_state,
 					 __u64 runtime, __u64 now)
 {
 	struct thread_state *state = bpf_map_lookup_elem(&thread_state, &tid);
 	struct thread_state fresh = {};
+	bool dead = prev_state & AB_TASK_DEAD;
 
 	if (!state) {
+		if (dead)
+			return;
 		bpf_map_update_elem(&thread_state, &tid, &fresh, BPF_NOEXIST);
 		state = bpf_map_lookup_elem(&thread_state, &tid);
 		if (!state)
@@ -84,6 +90,11 @@ static __always_inline void switched_out(struct task_struct *task, __u32 tid, __
 			__sync_fetch_and_add(&totals->stolen_ns, wall - ran);
 			__sync_fetch_and_add(&totals->offcpu_ns, wall - ran);
 		}
+	}
+	/* Its last run, up to this switch, is counted above; its state goes with it (totals stay). */
+	if (dead) {
+		bpf_map_delete_elem(&thread_state, &tid);
+		return;
 	}
 	state->in_ns = 0;
 	state->out_ns = now;
@@ -143,8 +154,10 @@ int BPF_PROG(ab_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	__u64 now = bpf_ktime_get_ns();
 	__u32 prev_tgid = prev->tgid, next_tgid = next->tgid;
 
-	/* The scheduler has brought prev's runtime up to date before this tracepoint. */
-	if (is_target(prev_tgid))
+	/* The scheduler has brought prev's runtime up to date before this tracepoint. A thread's last
+	 * switch comes after its process was marked exited (is_target says no by then): a dead one
+	 * is let through the cheap prefilter alone, and switched_out finds its state or nothing. */
+	if (is_target(prev_tgid) || ((prev_state & AB_TASK_DEAD) && maybe_target(prev_tgid)))
 		switched_out(prev, prev->pid, prev_tgid, prev_state, prev->se.sum_exec_runtime, now);
 	if (is_target(next_tgid))
 		switched_in(next->pid, next_tgid, next->se.sum_exec_runtime, now);
@@ -185,17 +198,6 @@ int BPF_PROG(ab_sched_wakeup_new, struct task_struct *task)
 	fresh.out_ns = now;
 	fresh.wake_ns = now;
 	bpf_map_update_elem(&thread_state, &tid, &fresh, BPF_NOEXIST);
-	return 0;
-}
-
-/* A thread's state goes with it (its totals stay for the report). */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(ab_sched_exit, struct task_struct *task)
-{
-	__u32 tid = task->pid;
-
-	if (is_target(task->tgid))
-		bpf_map_delete_elem(&thread_state, &tid);
 	return 0;
 }
 

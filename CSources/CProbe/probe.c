@@ -119,6 +119,14 @@ static int keep_link(struct ab_probe *probe, struct bpf_link *link)
 	return 0;
 }
 
+static int needs_target_process(const struct bpf_program *prog)
+{
+	const char *section = bpf_program__section_name(prog);
+
+	return strncmp(section, "usdt", 4) == 0 || strncmp(section, "uprobe", 6) == 0 ||
+	       strncmp(section, "uretprobe", 9) == 0;
+}
+
 int ab_probe__attach(struct ab_probe *probe)
 {
 	if (!probe->loaded)
@@ -130,8 +138,9 @@ int ab_probe__attach(struct ab_probe *probe)
 			struct bpf_link *link;
 			int err;
 
-			/* A USDT program needs a binary and a pid: ab_probe__attach_usdt. */
-			if (strncmp(bpf_program__section_name(prog), "usdt", 4) == 0)
+			/* USDT and uprobe programs need a binary and a pid: ab_probe__attach_usdt and
+			 * ab_probe__attach_uprobe. */
+			if (needs_target_process(prog))
 				continue;
 			link = bpf_program__attach(prog);
 			if (!link) {
@@ -163,6 +172,32 @@ int ab_probe__attach_usdt(struct ab_probe *probe, const char *program, int pid, 
 		if (!probe->loaded)
 			return -EINVAL;
 		link = bpf_program__attach_usdt(prog, pid, binary, provider, name, NULL);
+		if (!link)
+			return -errno;
+		err = keep_link(probe, link);
+		if (err)
+			bpf_link__destroy(link);
+		return err;
+	}
+	return -ENOENT;
+}
+
+int ab_probe__attach_uprobe(struct ab_probe *probe, const char *program, int pid, const char *binary,
+			    const char *function, size_t offset, int retprobe)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = function, .retprobe = retprobe != 0);
+
+	for (size_t i = 0; i < probe->object_count; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(probe->objects[i], program);
+		struct bpf_link *link;
+		int err;
+
+		if (!prog)
+			continue;
+		if (!probe->loaded)
+			return -EINVAL;
+		/* libbpf finds the function in the binary's symbol table by name and adds `offset`. */
+		link = bpf_program__attach_uprobe_opts(prog, pid, binary, offset, &opts);
 		if (!link)
 			return -errno;
 		err = keep_link(probe, link);

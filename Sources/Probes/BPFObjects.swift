@@ -11,12 +11,16 @@ public enum ProbeFamily: String, CaseIterable, Sendable {
     case tcp
     /// USDT GC probes of runtimes; attached per process by `KernelProbe.attachRuntimeProbes`.
     case gc
+    /// Native allocations by user stack (uprobes on libc's malloc family); off by default, loaded by
+    /// `archbench probe --alloc` and attached per process by `AllocationTracker`.
+    case alloc
 
     /// Loaded unless asked otherwise. The syscalls family is opt-in: its raw sys_enter/sys_exit
     /// tracepoints put every syscall of every process on the kernel's slow path, and even empty
     /// programs there cost nginx under wrk 4–19% of its req/s on the development VM
     /// (bench/syscall-tracepoint-floor.sh), against about 2% for all the other families together.
-    public var isDefault: Bool { self != .syscalls }
+    /// The alloc family is opt-in too: every allocator call of a target traps (bench/alloc-overhead.py).
+    public var isDefault: Bool { self != .syscalls && self != .alloc }
 
     var objectBytes: [UInt8] {
         let base64 = switch self {
@@ -26,6 +30,7 @@ public enum ProbeFamily: String, CaseIterable, Sendable {
         case .memory: bpfObject_memory
         case .tcp: bpfObject_tcp
         case .gc: bpfObject_gc
+        case .alloc: bpfObject_alloc
         }
         // The plugin wrote this string itself; a decoding failure is a broken build, not bad input.
         guard let data = Data(base64Encoded: base64) else {

@@ -21,21 +21,28 @@ public final class KernelProbe {
 
     /// The families loaded: the default ones (`ProbeFamily.isDefault`) plus those asked for.
     /// `ARCHBENCH_PROBE_FAMILIES=targets,syscalls` (a comma-separated list; targets is always
-    /// loaded) replaces the set, to measure what each family costs.
+    /// loaded) replaces the set, to measure what each family costs; `alloc` is loaded when asked
+    /// for (`--alloc`), whatever the list says.
     public let families: [ProbeFamily]
+    /// The allocation probes, when asked for.
+    public let allocations: AllocationTracker?
 
     static func families(adding optional: Set<ProbeFamily>) -> [ProbeFamily] {
-        guard let list = ProcessInfo.processInfo.environment["ARCHBENCH_PROBE_FAMILIES"] else {
-            return ProbeFamily.allCases.filter { $0.isDefault || optional.contains($0) }
+        var families = ProbeFamily.allCases.filter { $0.isDefault || optional.contains($0) }
+        if let list = ProcessInfo.processInfo.environment["ARCHBENCH_PROBE_FAMILIES"] {
+            let names = Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            families = ProbeFamily.allCases.filter {
+                $0 == .targets || names.contains($0.rawValue) || ($0 == .alloc && optional.contains(.alloc))
+            }
         }
-        let names = Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        return ProbeFamily.allCases.filter { $0 == .targets || names.contains($0.rawValue) }
+        return families
     }
 
     /// Checks the kernel and privileges, then loads the default probe families and `optional` ones;
     /// nothing is attached yet. `btfPath` is a BTF file for the running kernel, for kernels that do
-    /// not expose their own.
-    public init(btfPath: String? = nil, optional: Set<ProbeFamily> = []) throws(ProbeError) {
+    /// not expose their own. `allocationSampleEvery` loads the allocation probes, tracking one
+    /// allocation in that many.
+    public init(btfPath: String? = nil, optional: Set<ProbeFamily> = [], allocationSampleEvery: UInt32? = nil) throws(ProbeError) {
         let btf = btfPath ?? "/sys/kernel/btf/vmlinux"
         guard FileManager.default.fileExists(atPath: btf) else {
             throw .missingKernelFeature(btfPath == nil
@@ -46,10 +53,14 @@ public final class KernelProbe {
         if let missing = Privileges.missingForTracing() {
             throw .missingPrivilege(missing)
         }
-        families = Self.families(adding: optional)
-        session = try ProbeSession()
+        families = Self.families(adding: optional.union(allocationSampleEvery != nil ? [.alloc] : []))
+        let session = try ProbeSession()
+        self.session = session
         for family in families {
             try session.addFamily(family, btfPath: btfPath)
+        }
+        allocations = try allocationSampleEvery.map { every throws(ProbeError) in
+            try AllocationTracker(session: session, sampleEvery: every)
         }
         if families.contains(.sched) {
             try session.setTunable(.sched, "targ_min_offcpu_ns", minOffCPUIntervalNs)
@@ -71,6 +82,7 @@ public final class KernelProbe {
     /// gc__end in libjvm.so. (Node's and CPython's gc__start/gc__done are only in builds configured
     /// with DTrace/SystemTap probes; Debian's node and this machine's CPython have none.)
     public func attachRuntimeProbes(pid: Int32) {
+        allocations?.attach(pid: pid)
         guard families.contains(.gc), !runtimeChecked.contains(pid),
               let maps = ProcessTable.read("/proc/\(pid)/maps") else { return }
         guard let libjvm = maps.split(separator: "\n").compactMap({ line in
@@ -108,6 +120,7 @@ public final class KernelProbe {
     /// Detaches every program; the maps stay readable.
     public func detach() {
         session.detach()
+        allocations?.snapshotMaps()
     }
 
     public func register(_ process: ProcessEntry) throws(ProbeError) {
@@ -208,7 +221,7 @@ public final class KernelProbe {
             lost["\(map).not_kept"] = session.droppedRecords(map)
         }
         let reasons = [UInt32(LOST_TARGETS_FULL.rawValue): "targets_full", UInt32(LOST_MAP_FULL.rawValue): "map_full",
-                       UInt32(LOST_RINGBUF_FULL.rawValue): "ringbuf_full"]
+                       UInt32(LOST_RINGBUF_FULL.rawValue): "ringbuf_full"].merging(AllocationTracker.lostReasons) { $1 }
         for family in families {
             for entry in try session.summedCounters(of: "\(family.rawValue)_lost", key: UInt32.self)
             where entry.value > 0 {

@@ -57,6 +57,8 @@ public struct ProcessReport: Codable, Sendable {
     public var rssTimeline: [[UInt64]]
     /// Nil when none of its sockets had trouble.
     public var tcp: TCPTrouble?
+    /// Outstanding native allocations by stack; nil unless asked for (`--alloc`).
+    public var allocations: AllocationReport? = nil
 }
 
 public struct TCPTrouble: Codable, Sendable, Equatable {

@@ -39,6 +39,8 @@ public struct ProbeRequest: Sendable {
     public var btfPath: String?
     /// Probe families to load beyond the default ones (syscall counts and latency are opt-in).
     public var optionalFamilies: Set<ProbeFamily> = []
+    /// Loads the allocation probes, tracking one allocation in this many; nil: off (the default).
+    public var allocationSampleEvery: UInt32?
 
     public init(targets: [TargetSpec] = [], command: [String] = [], commandLabel: String? = nil,
                 duration: Double? = nil) {
@@ -68,7 +70,8 @@ public enum ProbeRunner {
         let roots = resolved.map(\.process)
         var labels = Dictionary(resolved.compactMap { item in item.label.map { (item.process.pid, $0) } },
                                 uniquingKeysWith: { first, _ in first })
-        let probe = try KernelProbe(btfPath: request.btfPath, optional: request.optionalFamilies)
+        let probe = try KernelProbe(btfPath: request.btfPath, optional: request.optionalFamilies,
+                                    allocationSampleEvery: request.allocationSampleEvery)
         let stop = StopFlag()
         let trap = SignalTrap(signals: [SIGINT, SIGTERM]) { signal in stop.stop(.signal(signal)) }
         defer { trap.cancel() }
@@ -98,6 +101,8 @@ public enum ProbeRunner {
             if let label = request.commandLabel { labels[held.pid] = label }
             try probe.register(ProcessEntry(pid: held.pid, ppid: getpid(), comm: "archbench", state: "S"))
             try probe.attach()
+            // Before exec: the uprobes stay with the process, and the command's libc is usually this one.
+            probe.allocations?.attach(pid: held.pid, beforeExec: true)
             try held.release(command: request.command[0])
             childStatus = WaitStatusBox.reap(held.pid) { stop.stop(.commandExited) }
             progress("probing \(request.command.joined(separator: " ")) (pid \(held.pid)) and its children "
@@ -234,7 +239,7 @@ public enum ProbeRunner {
         let timelines = Dictionary(grouping: probe.rssEvents, by: { Int32(bitPattern: $0.tgid) })
         let targets = try probe.targets()
         let parents = Dictionary(targets.map { ($0.pid, $0.ppid) }, uniquingKeysWith: { first, _ in first })
-        let processes = targets.map { target in
+        var processes = targets.map { target in
             let syscalls = counts[target.pid] ?? [:]
             let own = threads.filter { $0.value.tgid == UInt32(bitPattern: target.pid) }
                 .map { ThreadReport(tid: $0.key, oncpuNs: $0.value.oncpu_ns, offcpuNs: $0.value.offcpu_ns,
@@ -258,6 +263,7 @@ public enum ProbeRunner {
                                listenOverflows: $0.listen_overflows, drops: $0.drops)
                 })
         }
+        try probe.allocations?.annotate(&processes)
         let intervals = probe.offCPUIntervals.map {
             OffCPUInterval(tid: Int32(bitPattern: $0.tid), tgid: Int32(bitPattern: $0.tgid), startNs: $0.start_ns,
                            endNs: $0.end_ns, runqNs: $0.runq_ns, syscall: $0.syscall < 0 ? nil : $0.syscall,

@@ -49,6 +49,12 @@ final class ProbeSession {
                   "attaching \(provider):\(name) in \(binary) for pid \(pid)")
     }
 
+    func attachUprobe(program: String, pid: Int32, binary: String, function: String, offset: Int = 0,
+                      returning: Bool) throws(ProbeError) {
+        try check(ab_probe__attach_uprobe(handle, program, pid, binary, function, offset, returning ? 1 : 0),
+                  "attaching \(program) to \(function)+\(offset) in \(binary) for pid \(pid)")
+    }
+
     func setTunable<Value: BitwiseCopyable>(_ family: ProbeFamily, _ variable: String, _ value: Value) throws(ProbeError) {
         var value = value
         let rc = withUnsafeBytes(of: &value) { bytes in

@@ -51,6 +51,7 @@ extension ProbeReport {
                 lines.append("  tcp      \(tcp.retransmits) retransmits, \(tcp.resetsSent) resets sent, "
                     + "\(tcp.resetsReceived) received, \(tcp.listenOverflows) listen overflows, \(tcp.drops) drops")
             }
+            lines += process.allocations.map(Self.allocationLines) ?? []
             let sorted = process.syscalls.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
             guard !sorted.isEmpty else { continue }
             lines.append("  " + "SYSCALL".padding(toLength: 20, withPad: " ", startingAt: 0) + "COUNT".leftPadded(10)

@@ -61,4 +61,14 @@ final class KernelReferenceTests: XCTestCase {
         XCTAssertEqual(Double(helper.runqNs), runDelay, accuracy: max(runDelay * 0.05, 2_000_000))
         XCTAssertGreaterThan(helper.offcpuNs, 280_000_000, "ten 30 ms sleeps")
     }
+
+    /// A thread's last run ends in exit, after its process was marked exited: that run (here a
+    /// 300 ms spin with no switch in it on a quiet CPU) must still count as on-CPU time.
+    func testTheLastRunBeforeExitIsCounted() throws {
+        let (_, helper, lines) = try probeHelper("sleep-spin 1 300")
+        let sched = try XCTUnwrap(lines.first { $0.hasPrefix("sched ") }).split(separator: " ").compactMap { UInt64($0) }
+        let oncpu = Double(sched[1])
+        XCTAssertGreaterThanOrEqual(oncpu, 270_000_000, "a 300 ms spin (less what the hypervisor stole)")
+        XCTAssertEqual(Double(helper.oncpuNs), oncpu, accuracy: oncpu * 0.05)
+    }
 }

@@ -17,6 +17,7 @@
 #include "../../../bpf/memory.h"
 #include "../../../bpf/tcp.h"
 #include "../../../bpf/gc.h"
+#include "../../../bpf/alloc.h"
 
 struct ab_probe;
 
@@ -32,6 +33,11 @@ int ab_probe__attach(struct ab_probe *probe);
  * name, to a probe of `binary` in process `pid`. */
 int ab_probe__attach_usdt(struct ab_probe *probe, const char *program, int pid, const char *binary,
 			  const char *provider, const char *name);
+/* Uprobe programs (SEC("uprobe"), SEC("uretprobe")) are not attached by ab_probe__attach either:
+ * this attaches one, by program name, to `function` + `offset` (a return probe, `retprobe` != 0, at
+ * offset 0) in `binary` for process `pid` (which the uprobe does not follow into its forks). */
+int ab_probe__attach_uprobe(struct ab_probe *probe, const char *program, int pid, const char *binary,
+			    const char *function, size_t offset, int retprobe);
 /* Destroys every link; safe to call twice. */
 void ab_probe__detach(struct ab_probe *probe);
 void ab_probe__destroy(struct ab_probe *probe);

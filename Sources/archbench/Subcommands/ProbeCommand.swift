@@ -48,6 +48,15 @@ struct ProbeCommand: ParsableCommand {
                              + "of its req/s on the development VM; the other probes together about 2%)."))
     var syscalls = false
 
+    @Flag(help: ArgumentHelp("Also attribute native allocations (libc malloc, calloc, realloc, free, …) to user stacks "
+                             + "and report what is still allocated; off by default, as every such call then traps into the kernel."))
+    var alloc = false
+
+    @Option(name: .customLong("alloc-sample"),
+            help: ArgumentHelp("With --alloc, track one allocation in N (weighted by N in the estimates; 1 tracks all, exactly; "
+                               + "default \(AllocationTracker.defaultSampleEvery)).", valueName: "N"))
+    var allocSample: Int?
+
     @Flag(help: "Print the DESIGN.md JSON instead of tables.")
     var json = false
 
@@ -58,6 +67,12 @@ struct ProbeCommand: ParsableCommand {
         _ = try targets()
         if targetsGiven != command.isEmpty {
             throw ValidationError("give either --pid/--port/--cgroup ... or -- COMMAND ..., not both and not neither")
+        }
+        if let allocSample {
+            guard allocSample > 0, allocSample <= Int(UInt32.max) else {
+                throw ValidationError("--alloc-sample \(allocSample) must be a positive number of allocations (1 tracks every one)")
+            }
+            guard alloc else { throw ValidationError("--alloc-sample needs --alloc") }
         }
         if let duration, !(duration > 0 && duration.isFinite) {
             throw ValidationError("--duration \(duration) must be a positive number of seconds")
@@ -98,6 +113,7 @@ struct ProbeCommand: ParsableCommand {
         var request = ProbeRequest(targets: try targets(), command: command, commandLabel: label, duration: duration)
         request.btfPath = btf
         if syscalls { request.optionalFamilies.insert(.syscalls) }
+        if alloc { request.allocationSampleEvery = UInt32(allocSample ?? Int(AllocationTracker.defaultSampleEvery)) }
         let report = try ProbeRunner.run(request) { message in
             Console.error("archbench: \(message)")
         }

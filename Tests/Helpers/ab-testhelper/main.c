@@ -10,7 +10,15 @@
  *                                       "rss CLOCK_MONOTONIC_ns VmRSS_bytes" from /proc/self/status
  *   ab-testhelper sleep-spin N MS       N rounds of sleeping MS ms then spinning MS ms; prints at the end
  *                                       "sched end_ns oncpu_ns run_delay_ns" from /proc/self/schedstat
- * getppid goes through syscall(2) so no libc caching can hide a call. */
+ *   ab-testhelper alloc K S             waits for a line on stdin, then from distinct functions:
+ *                                       keep_blocks: K malloc(S), kept; free_blocks: K malloc(S), all freed;
+ *                                       calloc_blocks: K calloc(1, S), kept; realloc_blocks: K realloc(NULL,
+ *                                       S/2) grown by realloc to S, kept; memalign_blocks: K posix_memalign(S)
+ *                                       and K aligned_alloc(64, S), kept; prints "allocated", then waits for
+ *                                       stdin to close (so a probe can read it alive) and exits
+ *   ab-testhelper malloc-loop N S       N malloc(S)/free pairs; prints "malloc_free N seconds ops_per_s"
+ * getppid goes through syscall(2) so no libc caching can hide a call. Built with frame pointers
+ * (Package.swift), so the allocation probes' stack walks see each function. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +160,113 @@ static int sleep_spin(long rounds, long millis)
 	return 0;
 }
 
+/* Called through volatile pointers, so the compiler can neither elide nor merge the calls. */
+static void *(*volatile call_malloc)(size_t) = malloc;
+static void *(*volatile call_calloc)(size_t, size_t) = calloc;
+static void *(*volatile call_realloc)(void *, size_t) = realloc;
+static void *(*volatile call_aligned_alloc)(size_t, size_t) = aligned_alloc;
+static int (*volatile call_posix_memalign)(void **, size_t, size_t) = posix_memalign;
+static void (*volatile call_free)(void *) = free;
+
+static void **kept;
+static size_t kept_count;
+
+static __attribute__((noinline)) int keep(void *block)
+{
+	if (!block)
+		return 1;
+	kept[kept_count++] = block;
+	return 0;
+}
+
+static __attribute__((noinline)) int keep_blocks(long count, size_t size)
+{
+	int failed = 0;
+
+	for (long i = 0; i < count; i++)
+		failed |= keep(call_malloc(size));
+	return failed;
+}
+
+static __attribute__((noinline)) int free_blocks(long count, size_t size)
+{
+	void **blocks = call_calloc((size_t)count + 1, sizeof(void *));
+
+	if (!blocks)
+		return 1;
+	for (long i = 0; i < count; i++)
+		blocks[i] = call_malloc(size);
+	for (long i = 0; i < count; i++)
+		call_free(blocks[i]);
+	call_free(blocks);
+	return 0;
+}
+
+static __attribute__((noinline)) int calloc_blocks(long count, size_t size)
+{
+	int failed = 0;
+
+	for (long i = 0; i < count; i++)
+		failed |= keep(call_calloc(1, size));
+	return failed;
+}
+
+/* realloc(NULL, n) is glibc's malloc called from realloc: counted once, as realloc's. */
+static __attribute__((noinline)) int realloc_blocks(long count, size_t size)
+{
+	int failed = 0;
+
+	for (long i = 0; i < count; i++) {
+		void *block = call_realloc(NULL, size / 2);
+
+		failed |= keep(block ? call_realloc(block, size) : NULL);
+	}
+	return failed;
+}
+
+static __attribute__((noinline)) int memalign_blocks(long count, size_t size)
+{
+	int failed = 0;
+
+	for (long i = 0; i < count; i++) {
+		void *block = NULL;
+
+		failed |= call_posix_memalign(&block, 64, size) != 0;
+		failed |= keep(block);
+		failed |= keep(call_aligned_alloc(64, (size + 63) & ~(size_t)63));
+	}
+	return failed;
+}
+
+static int alloc_pattern(long count, long size)
+{
+	char line[64];
+	int failed;
+
+	kept = malloc(sizeof(void *) * (size_t)count * 5);
+	if (!kept || !fgets(line, sizeof(line), stdin))
+		return 1;
+	failed = keep_blocks(count, (size_t)size) | free_blocks(count, (size_t)size) |
+		 calloc_blocks(count, (size_t)size) | realloc_blocks(count, (size_t)size) |
+		 memalign_blocks(count, (size_t)size);
+	printf("allocated\n");
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin))
+		;
+	return failed;
+}
+
+static int malloc_loop(long count, long size)
+{
+	uint64_t start = monotonic_ns(), took;
+
+	for (long i = 0; i < count; i++)
+		call_free(call_malloc((size_t)size));
+	took = monotonic_ns() - start;
+	printf("malloc_free %ld %.6f %.0f\n", count, took / 1e9, count / (took / 1e9));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "getppid") == 0) {
@@ -180,7 +295,11 @@ int main(int argc, char **argv)
 		return rss_steps(parse_count(argv[2]), parse_count(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "sleep-spin") == 0)
 		return sleep_spin(parse_count(argv[2]), parse_count(argv[3]));
+	if (argc == 4 && strcmp(argv[1], "alloc") == 0)
+		return alloc_pattern(parse_count(argv[2]), parse_count(argv[3]));
+	if (argc == 4 && strcmp(argv[1], "malloc-loop") == 0)
+		return malloc_loop(parse_count(argv[2]), parse_count(argv[3]));
 	fprintf(stderr, "usage: ab-testhelper getppid N | fork-tree K N | wait-getppid N | sleep S | exit CODE |"
-			" nanosleep N US | rss-steps N MIB | sleep-spin N MS\n");
+			" nanosleep N US | rss-steps N MIB | sleep-spin N MS | alloc K S | malloc-loop N S\n");
 	return 2;
 }

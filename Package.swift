@@ -31,7 +31,7 @@ let package = Package(
         .plugin(name: "BPFEmbed", capability: .buildTool(), path: "Plugins/BPFEmbed"),
 
         // Swift libraries, split by concern.
-        .target(name: "ArchbenchCore"),
+        .target(name: "ArchbenchCore", dependencies: ["CProcess"]),
         .target(
             name: "Probes",
             dependencies: ["ArchbenchCore", "Analysis", "CProbe", "CProcess"],

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CProcess
 import Foundation
 
 /// What /proc says about one process.
@@ -92,42 +93,51 @@ extension ProcessTable {
 
     /// The TCP ports the given processes listen on, with the pid holding each.
     public static func listeningPorts(of pids: Set<Int32>) -> [UInt16: Int32] {
-        var portOfInode: [String: UInt16] = [:]
-        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = read(table) else { continue }
-            for line in text.split(separator: "\n").dropFirst() {
-                let fields = line.split(separator: " ")
-                guard fields.count > 9, fields[3] == "0A", let colon = fields[1].lastIndex(of: ":"),
-                      let port = UInt16(fields[1][fields[1].index(after: colon)...], radix: 16) else { continue }
-                portOfInode[String(fields[9])] = port
-            }
-        }
+        let portOfInode = Dictionary(listeningSockets().map { ($0.inode, $0.port) }, uniquingKeysWith: { first, _ in first })
         var ports: [UInt16: Int32] = [:]
         for pid in pids {
             let fdDirectory = "/proc/\(pid)/fd"
             for fd in (try? FileManager.default.contentsOfDirectory(atPath: fdDirectory)) ?? [] {
                 guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(fdDirectory)/\(fd)"),
-                      link.hasPrefix("socket:["), let port = portOfInode[String(link.dropFirst(8).dropLast())]
-                else { continue }
+                      link.hasPrefix("socket:["), let inode = UInt64(link.dropFirst(8).dropLast()),
+                      let port = portOfInode[inode] else { continue }
                 ports[port] = pid
             }
         }
         return ports
     }
 
-    /// Inodes of the sockets in state LISTEN (0A) on `port`.
+    /// Inodes of the sockets listening on `port`, as /proc/PID/fd names them ("socket:[INODE]").
     static func listeningInodes(port: UInt16) -> Set<String> {
-        var inodes: Set<String> = []
-        let portHex = String(format: "%04X", port)
+        Set(listeningSockets().filter { $0.port == port }.map { String($0.inode) })
+    }
+
+    /// Every listening TCP socket (IPv4 and IPv6): from sock_diag (CProcess/listening.c says why),
+    /// or from /proc/net/tcp{,6} where netlink is refused (a sandbox).
+    public static func listeningSockets() -> [(inode: UInt64, port: UInt16)] {
+        var capacity = 256
+        while true {
+            var sockets = [ab_listening_socket](repeating: ab_listening_socket(), count: capacity)
+            let found = ab_listening_sockets(&sockets, capacity)
+            if found < 0 { return listeningSocketsFromProc() }
+            if found <= capacity { return sockets.prefix(found).map { ($0.inode, $0.port) } }
+            capacity = found + 64
+        }
+    }
+
+    static func listeningSocketsFromProc() -> [(inode: UInt64, port: UInt16)] {
+        var sockets: [(inode: UInt64, port: UInt16)] = []
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
             guard let text = read(table) else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ")
-                guard fields.count > 9, fields[3] == "0A", fields[1].hasSuffix(":" + portHex) else { continue }
-                inodes.insert(String(fields[9]))
+                guard fields.count > 9, fields[3] == "0A" /* LISTEN */, let colon = fields[1].lastIndex(of: ":"),
+                      let port = UInt16(fields[1][fields[1].index(after: colon)...], radix: 16),
+                      let inode = UInt64(fields[9]) else { continue }
+                sockets.append((inode, port))
             }
         }
-        return inodes
+        return sockets
     }
 
     /// Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a

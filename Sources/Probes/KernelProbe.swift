@@ -75,16 +75,28 @@ public final class KernelProbe {
     public private(set) var gcEvents: [gc_event] = []
     /// Processes whose runtime probes are attached (or failed to), so each is attached once.
     private var runtimeChecked: Set<Int32> = []
+    /// When each process was first looked at for a runtime, under which name.
+    private var runtimeLooks: [Int32: (comm: String, sinceNs: UInt64)] = [:]
+    static let runtimeLookWindowNs: UInt64 = 3_000_000_000
     /// The runtime probes attached, and those that could not be, for the report.
     public private(set) var runtimeProbes: [String] = []
 
     /// Attaches the GC probes of a runtime the process has mapped: HotSpot's hotspot:gc__begin and
     /// gc__end in libjvm.so. (Node's and CPython's gc__start/gc__done are only in builds configured
     /// with DTrace/SystemTap probes; Debian's node and this machine's CPython have none.)
-    public func attachRuntimeProbes(pid: Int32) {
+    public func attachRuntimeProbes(pid: Int32, comm: String) {
         allocations?.attach(pid: pid)
-        guard families.contains(.gc), !runtimeChecked.contains(pid),
-              let maps = ProcessTable.read("/proc/\(pid)/maps") else { return }
+        guard families.contains(.gc), !runtimeChecked.contains(pid) else { return }
+        // A runtime maps its library right after exec: look at a process's maps for its first
+        // seconds under a name (an exec renames it and starts over), not for its whole life, which
+        // cost the probe more CPU than everything else it did.
+        let now = ab_monotonic_ns()
+        if let look = runtimeLooks[pid], look.comm == comm {
+            guard now - look.sinceNs < Self.runtimeLookWindowNs else { return }
+        } else {
+            runtimeLooks[pid] = (comm, now)
+        }
+        guard let maps = ProcessTable.read("/proc/\(pid)/maps"), maps.contains("/libjvm.so\n") else { return }
         guard let libjvm = maps.split(separator: "\n").compactMap({ line in
             line.split(separator: " ", omittingEmptySubsequences: true).last.map(String.init)
         }).first(where: { $0.hasSuffix("/libjvm.so") }) else { return }

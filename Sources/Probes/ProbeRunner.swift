@@ -90,9 +90,10 @@ public enum ProbeRunner {
             for process in ProcessTable.descendants(of: Set(roots.map(\.pid))) {
                 try probe.register(process)
             }
-            let alive = Set(try probe.targets().filter { $0.exitNs == nil }.map(\.pid))
+            let living = try probe.targets().filter { $0.exitNs == nil }
+            let alive = Set(living.map(\.pid))
             try watchListeningPorts(probe, alive: alive)
-            for pid in alive { probe.attachRuntimeProbes(pid: pid) }
+            for target in living { probe.attachRuntimeProbes(pid: target.pid, comm: target.comm) }
             let list = roots.map { "\($0.pid) (\($0.comm))" }.joined(separator: ", ")
             progress("probing pid \(list) and their children \(untilText(request.duration, "they exit")); Ctrl-C to stop")
         } else {
@@ -182,9 +183,10 @@ public enum ProbeRunner {
             }
             try? probe.poll()
             let targets = (try? probe.targets()) ?? []
-            let alive = Set(targets.filter { $0.exitNs == nil }.map(\.pid))
+            let living = targets.filter { $0.exitNs == nil }
+            let alive = Set(living.map(\.pid))
             // A runtime's library is mapped moments after exec: look every slice, not every second.
-            for pid in alive { probe.attachRuntimeProbes(pid: pid) }
+            for target in living { probe.attachRuntimeProbes(pid: target.pid, comm: target.comm) }
             if DispatchTime.now() >= nextPortScan {
                 nextPortScan = DispatchTime.now() + 1
                 try? watchListeningPorts(probe, alive: alive)

@@ -1,4 +1,4 @@
-import ArchbenchCore
+@testable import ArchbenchCore
 import Foundation
 import TestSupport
 import XCTest
@@ -49,5 +49,56 @@ final class PrivilegesTests: XCTestCase {
         XCTAssertTrue(none.contains("root"), none)
         let onlyBPF = try XCTUnwrap(Privileges.missingForTracing(capabilities: 1 << 39))
         XCTAssertTrue(onlyBPF.hasSuffix("lacks CAP_PERFMON"), onlyBPF)
+    }
+
+}
+
+final class ListeningSocketTests: XCTestCase {
+    /// sock_diag against /proc/net/tcp{,6}, the reference: the same listening sockets, and one this
+    /// test opens (IPv4 and IPv6) found with its port and inode.
+    func testListeningSocketsAgreeWithProcNetTCP() throws {
+        var listeners: [Int32] = []
+        defer { listeners.forEach { close($0) } }
+        for family in [AF_INET, AF_INET6] {
+            let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+            XCTAssertGreaterThanOrEqual(fd, 0)
+            listeners.append(fd)
+            var bound: Int32
+            if family == AF_INET {
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                bound = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+            } else {
+                var address = sockaddr_in6()
+                address.sin6_family = sa_family_t(AF_INET6)
+                address.sin6_addr = in6addr_loopback
+                bound = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+                }
+            }
+            if bound != 0, family == AF_INET6 { close(fd); listeners.removeLast(); continue }  // no IPv6 here
+            XCTAssertEqual(bound, 0)
+            XCTAssertEqual(listen(fd, 16), 0)
+        }
+        let viaNetlink = ProcessTable.listeningSockets()
+        let viaProc = ProcessTable.listeningSocketsFromProc()
+        XCTAssertEqual(Set(viaNetlink.map { "\($0.inode):\($0.port)" }), Set(viaProc.map { "\($0.inode):\($0.port)" }))
+        for fd in listeners {
+            var status = stat()
+            XCTAssertEqual(fstat(fd, &status), 0)
+            var address = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            let port = withUnsafeBytes(of: address) { UInt16(bigEndian: $0.load(fromByteOffset: 2, as: UInt16.self)) }
+            XCTAssertTrue(viaNetlink.contains { $0.inode == UInt64(status.st_ino) && $0.port == port },
+                          "socket inode \(status.st_ino) port \(port) not found")
+            XCTAssertEqual(ProcessTable.listeningPorts(of: [getpid()])[port], getpid())
+            XCTAssertEqual(ProcessTable.listening(onPort: port).map(\.pid), [getpid()])
+        }
     }
 }

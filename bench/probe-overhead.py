@@ -8,20 +8,39 @@ the ratios to the bare runs (target for the default probes >= 0.97).
 
 usage: bench/probe-overhead.py [ROUNDS=3]
 """
+import os
 import re
 import signal
 import subprocess
 import sys
 import time
 
-from common import ARCHBENCH, NGINX_URL, PIN, Nginx, median, out, require
+from common import ARCHBENCH, NGINX_URL, PIN, Nginx, cpu_of, median, out, require
 
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 
 
+def nginx_cpu_seconds():
+    """utime + stime of every nginx process (master and worker), from /proc/PID/stat."""
+    total = 0
+    for pid in subprocess.run(["pgrep", "-x", "nginx"], capture_output=True, text=True).stdout.split():
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def wrk_rps():
-    text = subprocess.run(PIN + ["wrk", "-t1", "-c50", "-d5s", NGINX_URL], capture_output=True, text=True, check=True).stdout
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    """(req/s, CPU microseconds per request of nginx and wrk together). The probes' programs run in
+    the context of the tasks they trace, so their cost shows as CPU time per request, which the
+    host's speed moves far less than it moves throughput."""
+    before = nginx_cpu_seconds()
+    text, wrk_cpu = cpu_of(PIN + ["wrk", "-t1", "-c50", "-d5s", NGINX_URL])
+    nginx_cpu = nginx_cpu_seconds() - before
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)), (nginx_cpu + wrk_cpu) / requests * 1e6
 
 
 def with_probes(extra):
@@ -34,38 +53,43 @@ def with_probes(extra):
         line = probe.stderr.readline()
         if not line and probe.poll() is not None:
             raise SystemExit(f"archbench probe failed: {probe.stderr.read()}")
-    rps = wrk_rps()
+    result = wrk_rps()
     probe.send_signal(signal.SIGINT)
     stdout, _ = probe.communicate(timeout=60)
     if probe.returncode != 0:
         raise SystemExit("archbench probe did not end cleanly")
-    return rps, len(stdout)
+    return result
 
 
 def main():
     require("wrk")
     require("nginx")
-    bare, default, syscalls = [], [], []
+    configurations = [("bare", None), ("default probes", []), ("with --syscalls", ["--syscalls"])]
+    if os.environ.get("ARCHBENCH_BENCH_AA"):
+        # A/A: a second bare configuration shows how far apart two identical ones come out.
+        configurations.append(("bare again", None))
+    rps = {name: [] for name, _ in configurations}
+    cpu = {name: [] for name, _ in configurations}
     with Nginx():
         out(f"nginx under wrk -t1 -c50 -d5s: bare, with the default probes, with --syscalls too; {ROUNDS} rounds\n")
         for i in range(ROUNDS):
-            bare.append(wrk_rps())
-            default.append(with_probes([])[0])
-            syscalls.append(with_probes(["--syscalls"])[0])
-            out(f"  round {i + 1}: bare {bare[-1]:.0f} req/s, default probes {default[-1]:.0f}, "
-                f"with --syscalls {syscalls[-1]:.0f}")
+            # Each round starts with the next configuration: a fixed order would give whichever runs
+            # first (or last) in every round the same share of whatever the host does meanwhile.
+            for name, extra in configurations[i % len(configurations):] + configurations[:i % len(configurations)]:
+                r, c = wrk_rps() if extra is None else with_probes(extra)
+                rps[name].append(r)
+                cpu[name].append(c)
+            out(f"  round {i + 1}: " + ", ".join(f"{name} {rps[name][-1]:.0f} req/s {cpu[name][-1]:.2f} CPU-µs/req"
+                                                  for name, _ in configurations))
     out()
-    out(f"median req/s bare {median(bare):.0f}, default probes {median(default):.0f}, "
-        f"with --syscalls {median(syscalls):.0f}")
     # The host's speed drifts by tens of percent within minutes; a round's three runs are adjacent,
     # so the median of the per-round ratios is the steadier figure.
-    paired = median([d / b for d, b in zip(default, bare)])
-    paired_syscalls = median([s / b for s, b in zip(syscalls, bare)])
-    out(f"ratio default probes / bare: of the medians {median(default) / median(bare):.3f}, "
-        f"median of the rounds' {paired:.3f}  (target >= 0.97)")
-    out(f"ratio with --syscalls / bare: of the medians {median(syscalls) / median(bare):.3f}, "
-        f"median of the rounds' {paired_syscalls:.3f}  (opt-in; the floor of the raw syscall tracepoints is "
-        f"bench/syscall-tracepoint-floor.sh)")
+    for name, _ in configurations[1:]:
+        out(f"{name} / bare: req/s ratio of the medians {median(rps[name]) / median(rps['bare']):.3f}, "
+            f"median of the rounds' {median([a / b for a, b in zip(rps[name], rps['bare'])]):.3f}; "
+            f"CPU per request {median([a / b for a, b in zip(cpu[name], cpu['bare'])]):.3f}")
+    out("(target for the default probes: req/s ratio >= 0.97; the floor of the raw syscall tracepoints "
+        "behind --syscalls is bench/syscall-tracepoint-floor.sh)")
 
 
 if __name__ == "__main__":

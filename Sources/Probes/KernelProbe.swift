@@ -77,7 +77,7 @@ public final class KernelProbe {
     private var runtimeChecked: Set<Int32> = []
     /// When each process was first looked at for a runtime, under which name.
     private var runtimeLooks: [Int32: (comm: String, sinceNs: UInt64)] = [:]
-    static let runtimeLookWindowNs: UInt64 = 3_000_000_000
+    static let runtimeLookWindowNs: UInt64 = 1_000_000_000
     /// The runtime probes attached, and those that could not be, for the report.
     public private(set) var runtimeProbes: [String] = []
 

@@ -174,7 +174,8 @@ public enum ProbeRunner {
         var nextPortScan = DispatchTime.now()
         // A spawned runtime maps its library (libjvm) within tens of milliseconds and may collect
         // soon after: look every 10 ms in the first second, so its first collections are not missed.
-        let quickUntil = DispatchTime.now() + 1
+        // Processes already running when attached by pid/port have theirs mapped at the first look.
+        let quickUntil = DispatchTime.now() + (watchingTargets ? 0 : 1)
         while true {
             let slice = DispatchTime.now() + (DispatchTime.now() < quickUntil ? 0.01 : 0.1)
             let until = deadline.map { min($0, slice) } ?? slice

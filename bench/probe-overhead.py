@@ -6,9 +6,12 @@ nginx (bench/nginx.conf) under wrk -t1 -c50 -d5s, in turn without probes, with `
 added (the opt-in syscall counts and latency), ROUNDS rounds; prints the median req/s of each and
 the ratios to the bare runs (target for the default probes >= 0.97).
 
-usage: bench/probe-overhead.py [ROUNDS=3]
+usage: bench/probe-overhead.py [ROUNDS=3] [--no-syscalls] [--aa]
+  --no-syscalls  leave out the --syscalls configuration (more rounds in the same time)
+  --aa           add a second bare configuration: how far apart two identical ones come out
 """
 import os
+import random
 import re
 import signal
 import subprocess
@@ -17,7 +20,8 @@ import time
 
 from common import ARCHBENCH, NGINX_URL, PIN, Nginx, cpu_of, median, out, require
 
-ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+ROUNDS = int(ARGS[0]) if ARGS else 3
 
 
 def nginx_cpu_seconds():
@@ -61,11 +65,20 @@ def with_probes(extra):
     return result
 
 
+def bootstrap_median_ci(values, resamples=10000):
+    """A percentile bootstrap 95% interval of the median (seeded: the same data print the same)."""
+    generator = random.Random(1)
+    medians = sorted(median(generator.choices(values, k=len(values))) for _ in range(resamples))
+    return medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]
+
+
 def main():
     require("wrk")
     require("nginx")
-    configurations = [("bare", None), ("default probes", []), ("with --syscalls", ["--syscalls"])]
-    if os.environ.get("ARCHBENCH_BENCH_AA"):
+    configurations = [("bare", None), ("default probes", [])]
+    if "--no-syscalls" not in sys.argv:
+        configurations.append(("with --syscalls", ["--syscalls"]))
+    if "--aa" in sys.argv:
         # A/A: a second bare configuration shows how far apart two identical ones come out.
         configurations.append(("bare again", None))
     rps = {name: [] for name, _ in configurations}
@@ -85,8 +98,10 @@ def main():
     # The host's speed drifts by tens of percent within minutes; a round's three runs are adjacent,
     # so the median of the per-round ratios is the steadier figure.
     for name, _ in configurations[1:]:
+        ratios = [a / b for a, b in zip(rps[name], rps["bare"])]
+        low, high = bootstrap_median_ci(ratios)
         out(f"{name} / bare: req/s ratio of the medians {median(rps[name]) / median(rps['bare']):.3f}, "
-            f"median of the rounds' {median([a / b for a, b in zip(rps[name], rps['bare'])]):.3f}; "
+            f"median of the rounds' {median(ratios):.3f} (95% CI {low:.3f}..{high:.3f}); "
             f"CPU per request {median([a / b for a, b in zip(cpu[name], cpu['bare'])]):.3f}")
     out("(target for the default probes: req/s ratio >= 0.97; the floor of the raw syscall tracepoints "
         "behind --syscalls is bench/syscall-tracepoint-floor.sh)")

@@ -54,7 +54,7 @@ final class KernelReferenceTests: XCTestCase {
         let sched = try XCTUnwrap(lines.first { $0.hasPrefix("sched ") }).split(separator: " ").compactMap { UInt64($0) }
         let (endNs, oncpu, runDelay) = (sched[0], Double(sched[1]), Double(sched[2]))
         XCTAssertEqual(helper.threads.count, 1)
-        XCTAssertEqual(Double(helper.oncpuNs), oncpu, accuracy: oncpu * 0.05)
+        XCTAssertEqual(Double(helper.oncpuNs), oncpu, accuracy: oncpu * 0.05, Self.detail(helper, sched))
         // Off CPU over its life: the time from its fork to the schedstat read, less the time on CPU.
         let offcpu = Double(endNs - helper.startNs) - oncpu
         XCTAssertEqual(Double(helper.offcpuNs), offcpu, accuracy: offcpu * 0.05)
@@ -68,7 +68,13 @@ final class KernelReferenceTests: XCTestCase {
         let (_, helper, lines) = try probeHelper("sleep-spin 1 300")
         let sched = try XCTUnwrap(lines.first { $0.hasPrefix("sched ") }).split(separator: " ").compactMap { UInt64($0) }
         let oncpu = Double(sched[1])
-        XCTAssertGreaterThanOrEqual(oncpu, 270_000_000, "a 300 ms spin (less what the hypervisor stole)")
-        XCTAssertEqual(Double(helper.oncpuNs), oncpu, accuracy: oncpu * 0.05)
+        XCTAssertGreaterThanOrEqual(oncpu, 150_000_000, "a 300 ms spin (of wall time: less on a busy machine)")
+        XCTAssertEqual(Double(helper.oncpuNs), oncpu, accuracy: oncpu * 0.05, Self.detail(helper, sched))
+    }
+
+    /// What a failure needs to be understood: the probes' thread figures beside the reference's.
+    static func detail(_ helper: ProcessReport, _ sched: [UInt64]) -> String {
+        let threads = helper.threads.map { "tid \($0.tid): on \($0.oncpuNs) off \($0.offcpuNs) runq \($0.runqNs) stolen \($0.stolenNs) switches \($0.switches)" }
+        return "schedstat end/on/run_delay \(sched); probes: \(threads.joined(separator: "; ")); start \(helper.startNs) exit \(helper.exitNs ?? 0)"
     }
 }

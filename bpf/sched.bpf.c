@@ -173,7 +173,17 @@ static __always_inline void woken(struct task_struct *task)
 	if (!is_target(task->tgid))
 		return;
 	state = bpf_map_lookup_elem(&thread_state, &tid);
-	if (state && state->out_ns && !state->preempted)
+	if (!state) {
+		/* Not seen switching yet (asleep since before the probes attached, as a spawned command
+		 * held before exec is): from here it waits for a CPU, which counts as it does for a new
+		 * thread. Its sleep before this is unknown and not counted. */
+		struct thread_state fresh = { .syscall = -1 };
+
+		fresh.out_ns = fresh.wake_ns = bpf_ktime_get_ns();
+		bpf_map_update_elem(&thread_state, &tid, &fresh, BPF_NOEXIST);
+		return;
+	}
+	if (state->out_ns && !state->preempted)
 		state->wake_ns = bpf_ktime_get_ns();
 }
 

@@ -44,6 +44,29 @@ static __always_inline struct thread_sched *totals_of(__u32 tid, __u32 tgid)
 	return bpf_map_lookup_elem(&thread_sched, &tid);
 }
 
+/* Moves a thread's totals up to `now`: the task clock's growth since the last switch seen is on-CPU
+ * time, the rest of the wall time off-CPU (stolen time included). Cumulative, so a switch the probes
+ * did not see costs no time: the next one seen accounts for it. */
+static __always_inline void account(struct thread_state *state, __u32 tid, __u32 tgid, __u64 runtime, __u64 now)
+{
+	struct thread_sched *totals;
+	__u64 wall, ran;
+
+	if (state->last_ns && now > state->last_ns) {
+		wall = now - state->last_ns;
+		ran = runtime > state->last_runtime_ns ? runtime - state->last_runtime_ns : 0;
+		if (ran > wall)
+			ran = wall;
+		totals = totals_of(tid, tgid);
+		if (totals) {
+			__sync_fetch_and_add(&totals->oncpu_ns, ran);
+			__sync_fetch_and_add(&totals->offcpu_ns, wall - ran);
+		}
+	}
+	state->last_ns = now;
+	state->last_runtime_ns = runtime;
+}
+
 /* The syscall a thread being switched out is in, or -1, read from its saved user registers: the
  * syscall entry stores the number in orig_ax and -ENOSYS in ax until the syscall returns. Reading
  * them here rather than timing sys_enter keeps the pause detector's blocked syscall without the raw
@@ -73,24 +96,26 @@ static __always_inline void switched_out(struct task_struct *task, __u32 tid, __
 	if (!state) {
 		if (dead)
 			return;
+		fresh.last_ns = now;
+		fresh.last_runtime_ns = runtime;
 		bpf_map_update_elem(&thread_state, &tid, &fresh, BPF_NOEXIST);
 		state = bpf_map_lookup_elem(&thread_state, &tid);
 		if (!state)
 			return;
 	}
 	if (state->in_ns) {
+		/* Switched in, yet the task clock did not advance as much as the wall clock: the
+		 * hypervisor ran something else (already in offcpu_ns through account()). */
 		struct thread_sched *totals = totals_of(tid, tgid);
 		__u64 wall = now - state->in_ns;
 		__u64 ran = runtime > state->in_runtime_ns ? runtime - state->in_runtime_ns : 0;
 
 		if (ran > wall)
 			ran = wall;
-		if (totals) {
-			__sync_fetch_and_add(&totals->oncpu_ns, ran);
+		if (totals)
 			__sync_fetch_and_add(&totals->stolen_ns, wall - ran);
-			__sync_fetch_and_add(&totals->offcpu_ns, wall - ran);
-		}
 	}
+	account(state, tid, tgid, runtime, now);
 	/* Its last run, up to this switch, is counted above; its state goes with it (totals stay). */
 	if (dead) {
 		bpf_map_delete_elem(&thread_state, &tid);
@@ -106,7 +131,7 @@ static __always_inline void switched_out(struct task_struct *task, __u32 tid, __
 static __always_inline void switched_in(__u32 tid, __u32 tgid, __u64 runtime, __u64 now)
 {
 	struct thread_state *state = bpf_map_lookup_elem(&thread_state, &tid);
-	struct thread_state fresh = { .in_ns = now, .in_runtime_ns = runtime };
+	struct thread_state fresh = { .in_ns = now, .in_runtime_ns = runtime, .last_ns = now, .last_runtime_ns = runtime };
 	struct thread_sched *totals;
 	struct offcpu_event *event;
 	__u64 off, runq;
@@ -116,13 +141,13 @@ static __always_inline void switched_in(__u32 tid, __u32 tgid, __u64 runtime, __
 		bpf_map_update_elem(&thread_state, &tid, &fresh, BPF_NOEXIST);
 		return;
 	}
+	account(state, tid, tgid, runtime, now);
 	if (state->out_ns) {
 		off = now - state->out_ns;
 		runq = state->preempted ? off
 		       : state->wake_ns && state->wake_ns >= state->out_ns ? now - state->wake_ns : 0;
 		totals = totals_of(tid, tgid);
 		if (totals) {
-			__sync_fetch_and_add(&totals->offcpu_ns, off);
 			__sync_fetch_and_add(&totals->runq_ns, runq);
 			__sync_fetch_and_add(&totals->switches, 1);
 		}
@@ -179,7 +204,8 @@ static __always_inline void woken(struct task_struct *task)
 		 * thread. Its sleep before this is unknown and not counted. */
 		struct thread_state fresh = { .syscall = -1 };
 
-		fresh.out_ns = fresh.wake_ns = bpf_ktime_get_ns();
+		fresh.out_ns = fresh.wake_ns = fresh.last_ns = bpf_ktime_get_ns();
+		fresh.last_runtime_ns = task->se.sum_exec_runtime;
 		bpf_map_update_elem(&thread_state, &tid, &fresh, BPF_NOEXIST);
 		return;
 	}
@@ -207,6 +233,8 @@ int BPF_PROG(ab_sched_wakeup_new, struct task_struct *task)
 	now = bpf_ktime_get_ns();
 	fresh.out_ns = now;
 	fresh.wake_ns = now;
+	fresh.last_ns = now;
+	fresh.last_runtime_ns = task->se.sum_exec_runtime;
 	bpf_map_update_elem(&thread_state, &tid, &fresh, BPF_NOEXIST);
 	return 0;
 }

@@ -30,6 +30,11 @@ struct thread_state {
 	__u64 wake_ns;
 	__s32 syscall;
 	__u32 preempted;
+	/* The last switch seen (either way) and the task clock then: the totals grow by the wall time
+	 * and task time between two switches seen, so one the probes did not see delays the count
+	 * instead of losing a stretch. */
+	__u64 last_ns;
+	__u64 last_runtime_ns;
 };
 
 /* One off-CPU interval of a target thread at least `min_offcpu_ns` long (rodata), sent through the
@@ -45,7 +50,7 @@ struct offcpu_event {
 };
 
 #ifndef __VMLINUX_H__
-_Static_assert(sizeof(struct thread_state) == 40, "thread_state layout is shared with the BPF side");
+_Static_assert(sizeof(struct thread_state) == 56, "thread_state layout is shared with the BPF side");
 _Static_assert(sizeof(struct thread_sched) == 40, "thread_sched layout is shared with the BPF side");
 _Static_assert(sizeof(struct offcpu_event) == 40, "offcpu_event layout is shared with the BPF side");
 #endif

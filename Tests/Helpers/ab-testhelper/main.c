@@ -9,7 +9,7 @@
  *   ab-testhelper rss-steps N MIB       N steps of allocating and touching MIB MiB; after each, prints
  *                                       "rss CLOCK_MONOTONIC_ns VmRSS_bytes" from /proc/self/status
  *   ab-testhelper sleep-spin N MS       N rounds of sleeping MS ms then spinning MS ms; prints at the end
- *                                       "sched end_ns oncpu_ns run_delay_ns" from /proc/self/schedstat
+ *                                       "sched end_ns oncpu_ns run_delay_ns timeslices" from /proc/self/schedstat
  *   ab-testhelper alloc K S             waits for a line on stdin, then from distinct functions:
  *                                       keep_blocks: K malloc(S), kept; free_blocks: K malloc(S), all freed;
  *                                       calloc_blocks: K calloc(1, S), kept; realloc_blocks: K realloc(NULL,
@@ -141,7 +141,7 @@ static int rss_steps(long steps, long mib)
 static int sleep_spin(long rounds, long millis)
 {
 	struct timespec pause = { millis / 1000, (millis % 1000) * 1000000 };
-	unsigned long long oncpu = 0, run_delay = 0;
+	unsigned long long oncpu = 0, run_delay = 0, timeslices = 0;
 	FILE *schedstat;
 
 	for (long i = 0; i < rounds; i++) {
@@ -153,10 +153,10 @@ static int sleep_spin(long rounds, long millis)
 			;
 	}
 	schedstat = fopen("/proc/self/schedstat", "r");
-	if (!schedstat || fscanf(schedstat, "%llu %llu", &oncpu, &run_delay) != 2)
+	if (!schedstat || fscanf(schedstat, "%llu %llu %llu", &oncpu, &run_delay, &timeslices) != 3)
 		return 1;
 	fclose(schedstat);
-	printf("sched %llu %llu %llu\n", (unsigned long long)monotonic_ns(), oncpu, run_delay);
+	printf("sched %llu %llu %llu %llu\n", (unsigned long long)monotonic_ns(), oncpu, run_delay, timeslices);
 	return 0;
 }
 

@@ -159,53 +159,57 @@ int ab_probe__attach(struct ab_probe *probe)
 	return 0;
 }
 
-int ab_probe__attach_usdt(struct ab_probe *probe, const char *program, int pid, const char *binary,
-			  const char *provider, const char *name)
+/* The program named `name` in any family, once the session is loaded: 0, -ENOENT or -EINVAL. */
+static int loaded_program(struct ab_probe *probe, const char *name, struct bpf_program **out)
 {
 	for (size_t i = 0; i < probe->object_count; i++) {
-		struct bpf_program *prog = bpf_object__find_program_by_name(probe->objects[i], program);
-		struct bpf_link *link;
-		int err;
+		struct bpf_program *prog = bpf_object__find_program_by_name(probe->objects[i], name);
 
 		if (!prog)
 			continue;
 		if (!probe->loaded)
 			return -EINVAL;
-		link = bpf_program__attach_usdt(prog, pid, binary, provider, name, NULL);
-		if (!link)
-			return -errno;
-		err = keep_link(probe, link);
-		if (err)
-			bpf_link__destroy(link);
-		return err;
+		*out = prog;
+		return 0;
 	}
 	return -ENOENT;
+}
+
+/* Keeps a link just made (NULL: the attach failed, errno says why) for detach. */
+static int keep_new_link(struct ab_probe *probe, struct bpf_link *link)
+{
+	int err;
+
+	if (!link)
+		return -errno;
+	err = keep_link(probe, link);
+	if (err)
+		bpf_link__destroy(link);
+	return err;
+}
+
+int ab_probe__attach_usdt(struct ab_probe *probe, const char *program, int pid, const char *binary,
+			  const char *provider, const char *name)
+{
+	struct bpf_program *prog;
+	int err = loaded_program(probe, program, &prog);
+
+	if (err)
+		return err;
+	return keep_new_link(probe, bpf_program__attach_usdt(prog, pid, binary, provider, name, NULL));
 }
 
 int ab_probe__attach_uprobe(struct ab_probe *probe, const char *program, int pid, const char *binary,
 			    const char *function, size_t offset, int retprobe)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = function, .retprobe = retprobe != 0);
+	struct bpf_program *prog;
+	int err = loaded_program(probe, program, &prog);
 
-	for (size_t i = 0; i < probe->object_count; i++) {
-		struct bpf_program *prog = bpf_object__find_program_by_name(probe->objects[i], program);
-		struct bpf_link *link;
-		int err;
-
-		if (!prog)
-			continue;
-		if (!probe->loaded)
-			return -EINVAL;
-		/* libbpf finds the function in the binary's symbol table by name and adds `offset`. */
-		link = bpf_program__attach_uprobe_opts(prog, pid, binary, offset, &opts);
-		if (!link)
-			return -errno;
-		err = keep_link(probe, link);
-		if (err)
-			bpf_link__destroy(link);
+	if (err)
 		return err;
-	}
-	return -ENOENT;
+	/* libbpf finds the function in the binary's symbol table by name and adds `offset`. */
+	return keep_new_link(probe, bpf_program__attach_uprobe_opts(prog, pid, binary, offset, &opts));
 }
 
 void ab_probe__detach(struct ab_probe *probe)

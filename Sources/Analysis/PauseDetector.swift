@@ -42,6 +42,10 @@
 ///    collector); the others together may run at most `maxProgressFraction` of the pause. The thread
 ///    that ran longest is reported as `runningThread` if it ran at least `runnerMinOnCpuFraction` of
 ///    the pause.
+///    If none ran that long, the others' CPU time plus the longest busy wait of one of them (a
+///    lock holder blocked on the disk) must reach `minWorkFraction` of the pause: a process whose
+///    threads were all parked or idle did no work to stop anyone for (a thread pool idle on its
+///    queue's futex and woken by a burst of requests).
 /// 4. **One pause per event.** Every release, with the releases that follow it within the window,
 ///    makes a candidate that must last at least `minPauseNs` and have at least `minStoppedThreads`
 ///    stopped threads. Candidates that overlap in time or share a release are views of one event (the
@@ -102,6 +106,11 @@ public struct PauseDetector: Sendable {
     /// The share of the pause a thread must have been on-CPU to be reported as the one that ran.
     /// Default 0.5.
     public var runnerMinOnCpuFraction = 0.5
+    /// How much work a pause with no running thread must show, as a share of its length: the other
+    /// threads' CPU time plus the longest busy wait (`WaitKind.other`) of one of them. Default 0.5.
+    /// Below it every thread was parked or idle — a thread pool idle on its queue (a futex) and
+    /// woken by a burst of requests looks released together — and nothing was stopped.
+    public var minWorkFraction = 0.5
     /// How many idle or stopping waits make a thread request-serving. Default 2.
     public var minWaitsForServing = 2
     /// Syscalls in which a blocked thread is stopped (held by a lock or condition).
@@ -200,6 +209,20 @@ struct ThreadTimeline {
         }
         let onNs = (to - from) - offNs
         return min(onNs, onCpuTotalNs ?? onNs)
+    }
+
+    /// Its time in `[from, to)` off CPU in a busy wait (`WaitKind.other`: disk I/O, a page fault,
+    /// runnable but preempted): working, though not on a CPU.
+    func busyOffCpuNs(from: UInt64, to: UInt64) -> UInt64 {
+        var busyNs: UInt64 = 0
+        for index in intervals.indices[reachedNs.partitionIndex { $0 > from }...] {
+            let interval = intervals[index]
+            if interval.startNs >= to { break }
+            guard kinds[index] == .other else { continue }
+            let start = max(interval.startNs, from), end = min(interval.endNs, to)
+            if end > start { busyNs += end - start }
+        }
+        return busyNs
     }
 }
 
@@ -301,6 +324,14 @@ struct ProcessPauses {
         guard Double(progressNs) <= detector.maxProgressFraction * lengthNs else { return nil }
         let runner = others.first.flatMap {
             Double($0.onCpuNs) >= detector.runnerMinOnCpuFraction * lengthNs ? $0.tid : nil
+        }
+        // Step 3b: something did the pause's work, on a CPU or in a busy wait (a lock holder in
+        // fsync). Otherwise every thread was parked or idle: an idle thread pool woken by a burst
+        // of requests, which stops nothing.
+        if runner == nil {
+            let workNs = others.reduce(0) { $0 + $1.onCpuNs }
+                + (timelines.values.filter { !stopped.contains($0.tid) }.map { $0.busyOffCpuNs(from: start, to: end) }.max() ?? 0)
+            guard Double(workNs) >= detector.minWorkFraction * lengthNs else { return nil }
         }
         return DetectedPause(pid: pid, startNs: start, durationNs: end - start,
                              stoppedThreads: stopped.sorted(), runningThread: runner)

@@ -80,6 +80,8 @@ public final class KernelProbe {
     static let runtimeLookWindowNs: UInt64 = 1_000_000_000
     /// The runtime probes attached, and those that could not be, for the report.
     public private(set) var runtimeProbes: [String] = []
+    /// The processes whose runtime GC probes are attached: their pauses come from the runtime.
+    public private(set) var runtimeProbedPids: Set<Int32> = []
 
     /// Attaches the GC probes of a runtime the process has mapped: HotSpot's hotspot:gc__begin and
     /// gc__end in libjvm.so. (Node's and CPython's gc__start/gc__done are only in builds configured
@@ -105,6 +107,7 @@ public final class KernelProbe {
             try session.attachUSDT(program: "ab_gc_begin", pid: pid, binary: libjvm, provider: "hotspot", name: "gc__begin")
             try session.attachUSDT(program: "ab_gc_end", pid: pid, binary: libjvm, provider: "hotspot", name: "gc__end")
             runtimeProbes.append("pid \(pid): hotspot:gc__begin/gc__end in \(libjvm)")
+            runtimeProbedPids.insert(pid)
         } catch {
             runtimeProbes.append("pid \(pid): \(error)")
         }

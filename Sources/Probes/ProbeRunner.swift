@@ -273,7 +273,8 @@ public enum ProbeRunner {
                            preempted: $0.preempted != 0)
         }
         let activity = threads.map { ThreadActivity(tid: $0.key, tgid: Int32(bitPattern: $0.value.tgid), onCpuNs: $0.value.oncpu_ns) }
-        let pauses = confirm(PauseDetector().detect(intervals, threads: activity), with: probe.gcEvents)
+        let pauses = confirm(PauseDetector().detect(intervals, threads: activity), with: probe.gcEvents,
+                             runtimeProbed: probe.runtimeProbedPids)
         return ProbeReport(
             startNs: startNs, endNs: endNs, endReason: end.name, processes: processes, command: command,
             lostEvents: try probe.lostEvents(), pauses: pauses,
@@ -284,16 +285,20 @@ public enum ProbeRunner {
 
 extension ProbeRunner {
     /// The runtime's own GC pauses (USDT) are the truth where there are any: each becomes a confirmed
-    /// pause with the runtime's start and duration, and the detector's pauses that overlap one are
-    /// dropped as the same pause seen from the scheduler. The detector's others stay.
-    static func confirm(_ detected: [DetectedPause], with gcEvents: [gc_event]) -> [DetectedPause] {
+    /// pause with the runtime's start and duration. In a process whose runtime probes are attached
+    /// (`runtimeProbed`), the detector's pauses are dropped: the runtime reports its collections
+    /// itself, and on a thread-pool server the scheduler's view alone mistakes the pool's rhythm for
+    /// pauses (a Java HttpServer at 3000 req/s: 879 detections in 8 s outside any safepoint). In
+    /// other processes the detector's pauses stay, but those overlapping a confirmed one go.
+    static func confirm(_ detected: [DetectedPause], with gcEvents: [gc_event], runtimeProbed: Set<Int32> = []) -> [DetectedPause] {
         let confirmed = gcEvents.map { event in
             DetectedPause(pid: Int32(bitPattern: event.tgid), startNs: event.start_ns,
                           durationNs: event.end_ns - event.start_ns, kind: .confirmed, stoppedThreads: [],
                           runningThread: Int32(bitPattern: event.tid))
         }
         let inferred = detected.filter { pause in
-            !confirmed.contains { $0.pid == pause.pid && $0.startNs < pause.endNs && pause.startNs < $0.endNs }
+            !runtimeProbed.contains(pause.pid)
+                && !confirmed.contains { $0.pid == pause.pid && $0.startNs < pause.endNs && pause.startNs < $0.endNs }
         }
         return (confirmed + inferred).sorted { $0.startNs < $1.startNs }
     }

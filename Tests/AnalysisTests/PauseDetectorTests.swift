@@ -75,6 +75,26 @@ final class PauseDetectorTests: XCTestCase {
         XCTAssertEqual(detector.detect(idleServer(waitingIn: Syscall.futex)).count, 1)
     }
 
+    func testAnIdleThreadPoolWokenByABurstIsNotAPause() {
+        // Four pool threads idle on their queue (futex) since finishing their last requests at
+        // unrelated times, a dispatcher idle in epoll_wait; a burst of requests at 20 ms wakes the
+        // dispatcher, which hands one to each within microseconds. Measured on a Java HttpServer
+        // (fixed pool of 4) under 3000 req/s: 703 such "pauses" in 8 s outside any safepoint.
+        var trace = Trace()
+        for worker: Int32 in 101...104 {
+            trace.serve(worker, from: 0, to: 9)
+            trace.off(worker, 10 + Double(worker - 101) * 1.5, 20.01 + Double(worker - 101) * 0.002, in: Syscall.futex)
+            trace.serve(worker, from: 21, to: 40)
+        }
+        trace.off(105, 9, 20.0, in: Syscall.epollWait)
+        trace.off(105, 9 - 5, 9 - 3, in: Syscall.epollWait)
+        XCTAssertEqual(detector.detect(trace.intervals), [])
+        // The same, with a thread working through it (a collector): a pause.
+        trace.off(106, 2, 4, in: Syscall.futex)
+        trace.off(106, 5, 7, in: Syscall.futex)
+        XCTAssertEqual(detector.detect(trace.intervals).count, 1)
+    }
+
     func testStaggeredLockContentionIsNotAPause() {
         var trace = Trace()
         // Four serving threads block on a lock at unrelated times and get it one after another:

@@ -85,6 +85,8 @@ final class RuntimeProbeTests: XCTestCase {
             XCTAssertTrue(report.runtimeProbes.first?.contains("hotspot:gc__begin/gc__end") ?? false, "\(report.runtimeProbes)")
             let confirmed = report.pauses.filter { $0.kind == .confirmed }.sorted { $0.startNs < $1.startNs }
             XCTAssertTrue(confirmed.allSatisfy { $0.pid == report.command?.pid }, "\(collector): pauses of another process")
+            XCTAssertEqual(report.pauses.filter { $0.pid == report.command?.pid && $0.kind != .confirmed }.count, 0,
+                           "\(collector): with its GC probes attached, the JVM's pauses are the runtime's own")
             let first = try XCTUnwrap(confirmed.first, "\(collector): no confirmed pause; \(report.runtimeProbes)")
             var held: [Int: [DetectedPause]] = [:]
             for pause in confirmed {

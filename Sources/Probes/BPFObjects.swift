@@ -18,7 +18,8 @@ public enum ProbeFamily: String, CaseIterable, Sendable {
     /// Loaded unless asked otherwise. The syscalls family is opt-in: its raw sys_enter/sys_exit
     /// tracepoints put every syscall of every process on the kernel's slow path, and even empty
     /// programs there cost nginx under wrk 4–19% of its req/s on the development VM
-    /// (bench/syscall-tracepoint-floor.sh), against about 2% for all the other families together.
+    /// (bench/syscall-tracepoint-floor.sh); all the other families together measure within the
+    /// benchmark's noise (bench/probe-overhead.py: median ratio 0.991, A/A 0.965).
     /// The alloc family is opt-in too: every allocator call of a target traps (bench/alloc-overhead.py).
     public var isDefault: Bool { self != .syscalls && self != .alloc }
 

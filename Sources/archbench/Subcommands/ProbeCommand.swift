@@ -45,7 +45,7 @@ struct ProbeCommand: ParsableCommand {
 
     @Flag(help: ArgumentHelp("Also count and time every syscall of the targets. Off by default: the kernel's raw "
                              + "syscall tracepoints slow every syscall on the machine (nginx under wrk lost 4-19% "
-                             + "of its req/s on the development VM; the other probes together about 2%)."))
+                             + "of its req/s on the development VM; the default probes, within the benchmark's noise)."))
     var syscalls = false
 
     @Flag(help: ArgumentHelp("Also attribute native allocations (libc malloc, calloc, realloc, free, …) to user stacks "

@@ -76,19 +76,11 @@ public enum ProcessTable {
 
 extension ProcessTable {
     /// The processes holding a TCP socket that listens on `port` (IPv4 or IPv6), found through
-    /// /proc/net/tcp{,6} (the socket's inode) and /proc/PID/fd (who holds it).
+    /// `listeningSockets()` (the socket's inode) and /proc/PID/fd (who holds it).
     public static func listening(onPort port: UInt16) -> [ProcessEntry] {
-        let inodes = listeningInodes(port: port)
+        let inodes = Set(listeningSockets().filter { $0.port == port }.map(\.inode))
         guard !inodes.isEmpty else { return [] }
-        return all().filter { process in
-            let fdDirectory = "/proc/\(process.pid)/fd"
-            let fds = (try? FileManager.default.contentsOfDirectory(atPath: fdDirectory)) ?? []
-            return fds.contains { fd in
-                guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(fdDirectory)/\(fd)"),
-                      link.hasPrefix("socket:[") else { return false }
-                return inodes.contains(String(link.dropFirst(8).dropLast()))
-            }
-        }
+        return all().filter { process in socketInodes(of: process.pid).contains(where: inodes.contains) }
     }
 
     /// The TCP ports the given processes listen on, with the pid holding each.
@@ -96,20 +88,21 @@ extension ProcessTable {
         let portOfInode = Dictionary(listeningSockets().map { ($0.inode, $0.port) }, uniquingKeysWith: { first, _ in first })
         var ports: [UInt16: Int32] = [:]
         for pid in pids {
-            let fdDirectory = "/proc/\(pid)/fd"
-            for fd in (try? FileManager.default.contentsOfDirectory(atPath: fdDirectory)) ?? [] {
-                guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(fdDirectory)/\(fd)"),
-                      link.hasPrefix("socket:["), let inode = UInt64(link.dropFirst(8).dropLast()),
-                      let port = portOfInode[inode] else { continue }
-                ports[port] = pid
+            for inode in socketInodes(of: pid) {
+                if let port = portOfInode[inode] { ports[port] = pid }
             }
         }
         return ports
     }
 
-    /// Inodes of the sockets listening on `port`, as /proc/PID/fd names them ("socket:[INODE]").
-    static func listeningInodes(port: UInt16) -> Set<String> {
-        Set(listeningSockets().filter { $0.port == port }.map { String($0.inode) })
+    /// The inodes of the sockets a process holds, from its /proc/PID/fd links ("socket:[INODE]").
+    static func socketInodes(of pid: Int32) -> [UInt64] {
+        let fdDirectory = "/proc/\(pid)/fd"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: fdDirectory)) ?? []).compactMap { fd in
+            guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(fdDirectory)/\(fd)"),
+                  link.hasPrefix("socket:[") else { return nil }
+            return UInt64(link.dropFirst(8).dropLast())
+        }
     }
 
     /// Every listening TCP socket (IPv4 and IPv6): from sock_diag (CProcess/listening.c says why),

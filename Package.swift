@@ -16,13 +16,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
     ],
     targets: [
+        // C that the other C targets, the BPF programs and Swift share: the clock, the histogram bucketing.
+        // -O2 like CLoadGen: the load generator reads the clock several times per request.
+        .target(name: "CCommon", path: "CSources/CCommon", cSettings: [.unsafeFlags(["-O2"])]),
         // C: the libbpf loader and the pre-exec spawn; the only code that talks to the kernel directly.
-        .target(name: "CProbe", path: "CSources/CProbe", linkerSettings: linkLibbpf),
+        .target(name: "CProbe", dependencies: ["CCommon"], path: "CSources/CProbe", linkerSettings: linkLibbpf),
         .target(name: "CProcess", path: "CSources/CProcess"),
         // The load generator's hot path. http_parser (libhttp-parser-dev) parses responses, libmd
         // (libmd-dev) gives SHA-1 for the WebSocket handshake.
         .target(
-            name: "CLoadGen", path: "CSources/CLoadGen",
+            name: "CLoadGen", dependencies: ["CCommon"], path: "CSources/CLoadGen",
             cSettings: [.unsafeFlags(["-O2"])],
             linkerSettings: [.linkedLibrary("http_parser"), .linkedLibrary("md"), .linkedLibrary("pthread"), .linkedLibrary("m")]
         ),
@@ -30,15 +33,24 @@ let package = Package(
         // Builds bpf/*.bpf.c into objects embedded in the Probes module.
         .plugin(name: "BPFEmbed", capability: .buildTool(), path: "Plugins/BPFEmbed"),
 
-        // Swift libraries, split by concern.
+        // Swift libraries, split by concern, in pipeline order: each depends only on those above it.
+        // The /proc reader, exit codes, signals, the stop flag, JSON coding, config.
         .target(name: "ArchbenchCore", dependencies: ["CProcess"]),
+        // What was recorded, as plain Swift records (kernel and client); no C, no interpretation.
+        .target(name: "Recording"),
+        // Record: the probes (one file per bpf/ family) and the load generator.
         .target(
             name: "Probes",
-            dependencies: ["ArchbenchCore", "Analysis", "CProbe", "CProcess"],
+            dependencies: ["ArchbenchCore", "Recording", "CProbe", "CProcess"],
             plugins: ["BPFEmbed"]
         ),
-        .target(name: "Load", dependencies: ["ArchbenchCore", "CLoadGen"]),
-        .target(name: "Reports", dependencies: ["ArchbenchCore", "Probes", "Load"]),
+        .target(name: "Load", dependencies: ["ArchbenchCore", "Recording", "CLoadGen"]),
+        // Analyse: pure Swift over the recordings (pauses, GC policy, syscall classes); testable without root.
+        .target(name: "Analysis", dependencies: ["Recording"]),
+        // Report: one file per output format over the analysis's models.
+        .target(name: "Reports", dependencies: ["ArchbenchCore", "Recording", "Analysis"]),
+        // Orchestrate: record → analyse → report (archbench probe today, archbench run next).
+        .target(name: "Suite", dependencies: ["ArchbenchCore", "Probes", "Load", "Analysis", "Reports"]),
         // The embedded reference backends (`archbench serve`): a monolith and its microservices split.
         .target(
             name: "Backends",
@@ -52,14 +64,11 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
-        // Pure Swift analysis of what the probes recorded (pauses, …): no C, testable without root.
-        .target(name: "Analysis"),
-
         // The thin command line.
         .executableTarget(
             name: "archbench",
             dependencies: [
-                "ArchbenchCore", "Probes", "Load", "Reports", "Backends",
+                "ArchbenchCore", "Probes", "Load", "Reports", "Suite", "Backends",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -83,14 +92,15 @@ let package = Package(
         .testTarget(name: "ArchbenchCoreTests", dependencies: ["ArchbenchCore", "TestSupport"]),
         .testTarget(
             name: "ProbesTests",
-            dependencies: ["Probes", "CProbe", "Load", "Analysis", "TestSupport", "ab-testhelper", "ab-testserver", "ab-pausehelper"]
+            dependencies: ["Probes", "Recording", "CProbe", "Load", "Analysis", "TestSupport", "ab-testhelper", "ab-testserver", "ab-pausehelper"]
         ),
         .testTarget(
             name: "LoadTests",
-            dependencies: ["Load", "CLoadGen", "TestSupport", "ab-testserver"]
+            dependencies: ["Load", "Recording", "CLoadGen", "TestSupport", "ab-testserver"]
         ),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "ArchbenchCore", "TestSupport", "archbench"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TestSupport", "ab-pausehelper"]),
+        .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Recording", "TestSupport", "ab-pausehelper"]),
         .testTarget(
             name: "CLITests",
             dependencies: ["TestSupport", "archbench", "ab-testhelper", "ab-testserver"]

@@ -2,7 +2,7 @@
 /* Outstanding native allocations by user stack, for leak hunting (as libbpf-tools' memleak): uprobes
  * on libc's malloc, calloc, realloc, aligned_alloc (= memalign), posix_memalign and free, attached by
  * the loader per target process, never automatically. Off by default: every call of these traps
- * into the kernel, sampled or not (see the README's cost figures).
+ * into the kernel, sampled or not (bench/alloc-overhead.py; docs/benchmarks.md).
  *
  * A call is tracked with probability 1 / targ_sample_every (allocations of targ_always_bytes or more
  * always), and its bytes and count are weighted by the inverse, so the estimates are unbiased; a

@@ -84,20 +84,6 @@ static __always_inline void count_lost(void *lost_map, __u32 reason)
 		*lost += 1;
 }
 
-/* floor(log2(v)) for v > 0, without a clz instruction (BPF has none). */
-static __always_inline __u32 log2_u64(__u64 v)
-{
-	__u32 r = 0, shift;
-
-	shift = (v > 0xFFFFFFFFull) << 5; v >>= shift; r |= shift;
-	shift = (v > 0xFFFF) << 4; v >>= shift; r |= shift;
-	shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
-	shift = (v > 0xF) << 2; v >>= shift; r |= shift;
-	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
-	r |= (v >> 1);
-	return r;
-}
-
 #define DEFINE_LOST_MAP(name)                                   \
 	struct {                                                \
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);        \

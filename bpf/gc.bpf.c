@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A runtime's own account of its GC pauses, from its USDT probes: attached by the loader per target
- * process that maps a runtime with the probes (HotSpot's libjvm.so), never automatically. A pause
- * the detector found that overlaps one of these is marked confirmed. */
+ * process that maps a runtime with the probes (HotSpot's libjvm.so), never automatically. Each
+ * becomes a confirmed pause; in a process with these probes attached the detector's own pauses are
+ * dropped (Sources/Analysis/PauseConfirmation.swift, docs/pause-detection.md). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>

@@ -5,7 +5,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "common.bpf.h"
+#include "log_linear.h"
 #include "syscalls.h"
+
+_Static_assert(AB_LATENCY_SLOTS == AB_LOG_LINEAR_BUCKETS(AB_LATENCY_BITS, 36),
+	       "syscall_latency's slots hold every latency below 2^36 ns");
 
 DEFINE_LOST_MAP(syscalls_lost);
 
@@ -28,13 +32,8 @@ struct {
 
 static __always_inline __u32 latency_slot(__u64 ns)
 {
-	__u32 msb, slot;
+	__u32 slot = ab_log_linear_index(AB_LATENCY_BITS, ns);
 
-	if (ns < (1u << AB_LATENCY_SUB_BITS))
-		return (__u32)ns;
-	msb = log2_u64(ns);
-	slot = (msb - AB_LATENCY_SUB_BITS + 1) * (1u << AB_LATENCY_SUB_BITS) +
-	       (__u32)((ns >> (msb - AB_LATENCY_SUB_BITS)) & ((1u << AB_LATENCY_SUB_BITS) - 1));
 	return slot < AB_LATENCY_SLOTS ? slot : AB_LATENCY_SLOTS - 1;
 }
 

@@ -6,7 +6,8 @@
 #include <linux/types.h>
 #endif
 
-/* Distinct (process, syscall) pairs the family can hold; a busy process uses 30-80. */
+/* Distinct (process, syscall) pairs the family can hold: a process uses a few dozen syscalls (an
+ * `archbench probe --syscalls` report lists them), so this covers hundreds of busy targets. */
 #define AB_MAX_SYSCALL_KEYS 65536
 
 struct syscall_key {
@@ -14,10 +15,12 @@ struct syscall_key {
 	__u32 nr;	/* x86_64 syscall number, as the kernel saw it (glibc's nanosleep is clock_nanosleep) */
 };
 
-/* Latency histogram: values below 16 ns exact, then 16 buckets per power of two (each at most 1/16
- * of its value wide, so a bucket's midpoint is within 3.2% of any value in it), up to 2^36 ns. */
-#define AB_LATENCY_SUB_BITS 4
-#define AB_LATENCY_SLOTS 528
+/* Latency histogram, bucketed by bpf/log_linear.h with AB_LATENCY_BITS: every value below 32 ns
+ * exact, then 16 buckets per power of two (each at most 1/16 of its value wide, so a bucket's
+ * midpoint is within 3.2% of any value in it), up to 2^36 ns (the last slot also takes anything
+ * longer). */
+#define AB_LATENCY_BITS 5
+#define AB_LATENCY_SLOTS 528	/* AB_LOG_LINEAR_BUCKETS(AB_LATENCY_BITS, 36), asserted in syscalls.bpf.c */
 
 /* Per CPU: summed by the reader. */
 struct syscall_latency {

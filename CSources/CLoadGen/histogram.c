@@ -60,23 +60,26 @@ int ab_histogram__merge(struct ab_histogram *into, const struct ab_histogram *fr
 	return 0;
 }
 
+int ab_histogram__copy(struct ab_histogram *into, const struct ab_histogram *from)
+{
+	if (into->bits != from->bits)
+		return -EINVAL;
+	memcpy(into->counts, from->counts, into->bucket_count * sizeof(uint64_t));
+	into->total = from->total;
+	into->sum = from->sum;
+	into->min = from->min;
+	into->max = from->max;
+	return 0;
+}
+
 uint64_t ab_histogram__lowest(uint32_t bits, uint32_t index)
 {
-	uint32_t half = 1u << (bits - 1), k, shift;
-
-	if (index < (1u << bits))
-		return index;
-	k = index - (1u << bits);
-	shift = k / half + 1;
-	return (uint64_t)(k % half + half) << shift;
+	return ab_log_linear_lowest(bits, index);
 }
 
 uint64_t ab_histogram__highest(uint32_t bits, uint32_t index)
 {
-	uint32_t half = 1u << (bits - 1);
-	uint32_t shift = index < (1u << bits) ? 0 : (index - (1u << bits)) / half + 1;
-
-	return ab_histogram__lowest(bits, index) + (1ull << shift) - 1;
+	return ab_log_linear_lowest(bits, index) + ab_log_linear_width(bits, index) - 1;
 }
 
 uint64_t ab_histogram__percentile(const struct ab_histogram *h, double percentile)

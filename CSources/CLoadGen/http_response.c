@@ -110,11 +110,11 @@ static int header_is(const char *line, size_t length, const char *name, size_t n
 }
 
 /* The fast path, hand-written because it is the load generator's hottest user-space code: http-parser
- * walks every byte of every header through its state machine, 7% of archbench load's CPU against
- * nginx (perf, -t1 -c50). This finds lines with memchr instead, for the common response only — a
- * whole "HTTP/1.1" response with one Content-Length — and returns its size, or 0 for anything else
- * (chunked or close-delimited bodies, HTTP/1.0, 1xx/204/304, a response split across reads, folded
- * or odd header lines), which then goes to http-parser as before. */
+ * walks every byte of every header through its state machine, a cost paid on every response (see
+ * bench/load-vs-wrk.py; docs/benchmarks.md). This finds lines with memchr instead, for the common
+ * response only — a whole "HTTP/1.1" response with one Content-Length — and returns its size, or 0
+ * for anything else (chunked or close-delimited bodies, HTTP/1.0, 1xx/204/304, a response split
+ * across reads, folded or odd header lines), which http-parser then parses. */
 static size_t fast_response(struct ab_http_response *response, const char *data, size_t length, unsigned *status,
 			    int *keep_alive)
 {

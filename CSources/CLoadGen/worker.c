@@ -1,10 +1,11 @@
 #define _GNU_SOURCE
 #include "worker.h"
 
+#include <ab_clock.h>
 #include <errno.h>
 #include <math.h>
 #include <netinet/tcp.h>
-#include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -12,8 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buffer.h"
+#include "http_response.h"
+#include "rng.h"
 #include "ws_frame.h"
-#include "ws_handshake.h"
+#include "ws_session.h"
 
 #define READ_BUFFER_BYTES (64 * 1024)
 #define MAX_EVENTS 256
@@ -22,23 +26,81 @@
 #define LATE_SEND_NS 1000000ull
 #define SPIN_POLLS 4		/* non-blocking epoll polls before a blocking one, when busy */
 #define SPIN_WHEN_EVENTS 1	/* the last wait returned at least this many events */
-#define WS_STAMP_BINARY 24
-#define WS_STAMP_TEXT 48
+#define SLOW_THRESHOLD_MIN_RESPONSES 100	/* fewer make no p99 worth marking slow requests by */
 
 enum io_status { IO_OK, IO_CLOSED };	/* IO_CLOSED: the connection was closed, stop using it */
 
-static uint64_t now_ns(void)
-{
-	return ab_load_monotonic_ns();
-}
+struct inflight {
+	uint64_t intended_ns;
+	uint64_t sent_ns;
+	uint64_t seq;		/* WebSocket message sequence number */
+	uint32_t endpoint;
+	uint32_t is_head;
+};
+
+enum conn_state { CONN_CLOSED, CONN_CONNECTING, CONN_HANDSHAKE, CONN_READY };
+enum stop_reason { STOP_NONE, STOP_REFUSED, STOP_UNSOLICITED };
+
+struct conn {
+	int fd;
+	uint32_t index;
+	uint8_t state;
+	uint8_t wants_writable;
+	uint8_t on_idle_stack;
+	uint8_t stop_reason;		/* why a response callback stopped the parse */
+	uint16_t inflight_head, inflight_count;
+	struct inflight *inflight;	/* ring of pipeline_depth entries */
+	uint64_t state_since_ns;
+	uint64_t reconnect_at_ns;	/* 0: no reconnect pending */
+	struct ab_http_response http;
+	uint8_t *pending;		/* bytes a write could not take yet */
+	uint32_t pending_length, pending_offset, pending_capacity;
+	struct ws_session ws;		/* WebSocket runs only */
+	struct worker *worker;
+};
+
+struct worker {
+	const struct load_plan *plan;
+	uint32_t index;
+	pthread_t thread;
+	int epfd;
+	struct conn *conns;
+	uint32_t conn_count;
+	uint32_t *idle;			/* connections free to take a request (open loop) */
+	uint32_t idle_count;
+	uint64_t rng;
+	uint32_t depth;
+
+	/* Schedule (open loop) and limits. */
+	double interval_ns;
+	uint64_t schedule_start_ns;
+	uint64_t scheduled;		/* index of the next intended start */
+	uint64_t budget, sent;
+	uint64_t inflight_total;
+	uint64_t next_reconnect_ns;
+	int draining;
+
+	struct worker_stats stats;
+	uint64_t slow_threshold_ns;	/* the running p99 that marks slow requests */
+
+	/* One writer (this thread), read by the poller. */
+	struct worker_live live;
+	int finished;
+
+	/* The window being counted; each one closed goes to `records`. */
+	uint64_t window_index;
+	uint64_t window_responses, window_errors;
+	struct ab_histogram *window_histogram;
+	struct records records;
+
+	char *read_buffer;
+	uint8_t *write_buffer;
+	uint8_t *message_buffer;	/* a WebSocket message: stamp, then filler */
+};
 
 static uint64_t next_random(struct worker *w)
 {
-	/* xorshift64*: the endpoint mix and WebSocket masks need speed, not secrecy. */
-	w->rng ^= w->rng >> 12;
-	w->rng ^= w->rng << 25;
-	w->rng ^= w->rng >> 27;
-	return w->rng * 2685821657736338717ull;
+	return rng_next(&w->rng);
 }
 
 static int stop_requested(const struct worker *w)
@@ -48,11 +110,11 @@ static int stop_requested(const struct worker *w)
 
 static void count_error(struct worker *w, int endpoint, enum ab_load_error_kind kind, uint64_t count)
 {
-	w->errors[kind] += count;
+	w->stats.errors[kind] += count;
 	w->window_errors += count;
-	__atomic_store_n(&w->live_errors, w->live_errors + count, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->live.errors, w->live.errors + count, __ATOMIC_RELAXED);
 	if (endpoint >= 0)
-		w->endpoints[endpoint].errors[kind] += count;
+		w->stats.endpoints[endpoint].errors[kind] += count;
 }
 
 /* ---- connection lifecycle ---- */
@@ -69,8 +131,7 @@ static void conn_close(struct worker *w, struct conn *c)
 	c->state = CONN_CLOSED;
 	c->wants_writable = 0;
 	c->pending_length = c->pending_offset = 0;
-	c->partial_length = 0;
-	c->message_length = 0;
+	ws_session_reset(&c->ws);
 }
 
 static void schedule_reconnect(struct worker *w, struct conn *c, uint64_t at_ns)
@@ -80,15 +141,28 @@ static void schedule_reconnect(struct worker *w, struct conn *c, uint64_t at_ns)
 		w->next_reconnect_ns = c->reconnect_at_ns;
 }
 
+/* Closes the connection and, unless the worker is winding down, reconnects at `at_ns` (0: now). */
+static void conn_close_and_reconnect(struct worker *w, struct conn *c, uint64_t at_ns)
+{
+	conn_close(w, c);
+	if (!w->draining)
+		schedule_reconnect(w, c, at_ns);
+}
+
 /* Counts the failure against the request at the head of the pipeline, if any, then reconnects. */
 static void conn_fail(struct worker *w, struct conn *c, enum ab_load_error_kind kind)
 {
 	int endpoint = c->inflight_count ? (int)c->inflight[c->inflight_head].endpoint : -1;
 
 	count_error(w, endpoint, kind, 1);
-	conn_close(w, c);
-	if (!w->draining)
-		schedule_reconnect(w, c, kind == AB_ERR_CONNECT ? now_ns() + CONNECT_BACKOFF_NS : 0);
+	conn_close_and_reconnect(w, c, kind == AB_ERR_CONNECT ? ab_monotonic_ns() + CONNECT_BACKOFF_NS : 0);
+}
+
+/* Counts every request in flight on the connection as failed (the head's endpoint owns them). */
+static void fail_inflight(struct worker *w, struct conn *c, enum ab_load_error_kind kind)
+{
+	if (c->inflight_count)
+		count_error(w, (int)c->inflight[c->inflight_head].endpoint, kind, c->inflight_count);
 }
 
 static void conn_set_writable_interest(struct worker *w, struct conn *c, int wanted)
@@ -111,7 +185,7 @@ static void conn_open(struct worker *w, struct conn *c)
 	c->fd = socket(plan->address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd == -1) {
 		count_error(w, -1, AB_ERR_CONNECT, 1);
-		schedule_reconnect(w, c, now_ns() + CONNECT_BACKOFF_NS);
+		schedule_reconnect(w, c, ab_monotonic_ns() + CONNECT_BACKOFF_NS);
 		return;
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -128,26 +202,7 @@ static void conn_open(struct worker *w, struct conn *c)
 		return;
 	}
 	c->state = CONN_CONNECTING;
-	c->state_since_ns = now_ns();
-}
-
-static int grow(uint8_t **buffer, uint32_t *capacity, size_t needed)
-{
-	size_t size = *capacity ? *capacity : 256;
-	uint8_t *grown;
-
-	if (needed <= *capacity)
-		return 0;
-	while (size < needed)
-		size *= 2;
-	if (size > UINT32_MAX)
-		return -ENOMEM;
-	grown = realloc(*buffer, size);
-	if (!grown)
-		return -ENOMEM;
-	*buffer = grown;
-	*capacity = (uint32_t)size;
-	return 0;
+	c->state_since_ns = ab_monotonic_ns();
 }
 
 static enum io_status conn_flush(struct worker *w, struct conn *c)
@@ -165,7 +220,7 @@ static enum io_status conn_flush(struct worker *w, struct conn *c)
 			conn_fail(w, c, AB_ERR_WRITE);
 			return IO_CLOSED;
 		}
-		w->bytes_written += (uint64_t)n;
+		w->stats.bytes_written += (uint64_t)n;
 		c->pending_offset += (uint32_t)n;
 	}
 	c->pending_length = c->pending_offset = 0;
@@ -185,7 +240,7 @@ static enum io_status conn_write(struct worker *w, struct conn *c, const void *b
 
 			if (n >= 0) {
 				written = (size_t)n;
-				w->bytes_written += (uint64_t)n;
+				w->stats.bytes_written += (uint64_t)n;
 				break;
 			}
 			if (errno == EINTR)
@@ -198,7 +253,7 @@ static enum io_status conn_write(struct worker *w, struct conn *c, const void *b
 		if (written == length)
 			return IO_OK;
 	}
-	if (grow(&c->pending, &c->pending_capacity, c->pending_length + length - written)) {
+	if (buffer_reserve(&c->pending, &c->pending_capacity, c->pending_length + length - written)) {
 		conn_fail(w, c, AB_ERR_WRITE);
 		return IO_CLOSED;
 	}
@@ -248,32 +303,14 @@ static void pop_inflight(struct worker *w, struct conn *c)
 static void note_sent(struct worker *w, uint32_t endpoint, uint64_t intended_ns, uint64_t sent_ns)
 {
 	w->sent++;
-	w->endpoints[endpoint].requests++;
-	__atomic_store_n(&w->live_requests, w->sent, __ATOMIC_RELAXED);
+	w->stats.endpoints[endpoint].requests++;
+	__atomic_store_n(&w->live.requests, w->sent, __ATOMIC_RELAXED);
 	if (w->interval_ns > 0) {
 		uint64_t lag = sent_ns > intended_ns ? sent_ns - intended_ns : 0;
 
-		ab_histogram__record(w->endpoints[endpoint].latency[AB_LATENCY_SEND_LAG], lag);
+		ab_histogram__record(w->stats.endpoints[endpoint].latency[AB_LATENCY_SEND_LAG], lag);
 		if (lag > LATE_SEND_NS)
-			w->late_sends++;
-	}
-}
-
-static void encode_stamp(const struct worker *w, uint8_t *payload, uint64_t seq, uint64_t sent_ns,
-			 uint64_t intended_ns)
-{
-	const struct ab_load_config *config = &w->plan->config;
-
-	if (config->websocket_text) {
-		char stamp[WS_STAMP_TEXT + 1];
-
-		snprintf(stamp, sizeof(stamp), "%016llx%016llx%016llx", (unsigned long long)seq,
-			 (unsigned long long)sent_ns, (unsigned long long)intended_ns);
-		memcpy(payload, stamp, WS_STAMP_TEXT);
-	} else {
-		memcpy(payload, &seq, 8);
-		memcpy(payload + 8, &sent_ns, 8);
-		memcpy(payload + 16, &intended_ns, 8);
+			w->stats.late_sends++;
 	}
 }
 
@@ -281,7 +318,7 @@ static void encode_stamp(const struct worker *w, uint8_t *payload, uint64_t seq,
 static enum io_status send_one(struct worker *w, struct conn *c, uint64_t intended_ns)
 {
 	const struct load_plan *plan = w->plan;
-	uint64_t sent_ns = now_ns();
+	uint64_t sent_ns = ab_monotonic_ns();
 	struct inflight *slot;
 
 	if (!intended_ns)
@@ -290,15 +327,11 @@ static enum io_status send_one(struct worker *w, struct conn *c, uint64_t intend
 	slot->intended_ns = intended_ns;
 	slot->sent_ns = sent_ns;
 	if (plan->config.websocket) {
-		uint32_t size = plan->config.message_bytes;
-		size_t length;
+		size_t length = ws_session_message(&c->ws, w->message_buffer, w->write_buffer, sent_ns, intended_ns,
+						   &slot->seq);
 
 		slot->endpoint = 0;
 		slot->is_head = 0;
-		slot->seq = ++w->ws_seq;
-		encode_stamp(w, w->message_buffer, slot->seq, sent_ns, intended_ns);
-		length = ab_ws_frame__encode(w->write_buffer, plan->config.websocket_text ? AB_WS_TEXT : AB_WS_BINARY,
-					     w->message_buffer, size, (uint32_t)next_random(w));
 		note_sent(w, 0, intended_ns, sent_ns);
 		return conn_write(w, c, w->write_buffer, length);
 	}
@@ -350,7 +383,7 @@ static void refill(struct worker *w, struct conn *c)
 		while (can_send(w) && c->inflight_count < w->depth && c->state == CONN_READY) {
 			uint64_t intended = intended_start(w, w->scheduled);
 
-			if (intended > now_ns())
+			if (intended > ab_monotonic_ns())
 				break;
 			w->scheduled++;
 			if (send_one(w, c, intended) != IO_OK)
@@ -370,8 +403,8 @@ static void refill(struct worker *w, struct conn *c)
 static void record_completion(struct worker *w, struct conn *c, unsigned status)
 {
 	struct inflight *done = &c->inflight[c->inflight_head];
-	struct endpoint_stats *stats = &w->endpoints[done->endpoint];
-	uint64_t end = now_ns();
+	struct endpoint_stats *stats = &w->stats.endpoints[done->endpoint];
+	uint64_t end = ab_monotonic_ns();
 	uint64_t corrected = end - done->intended_ns;
 
 	ab_histogram__record(stats->latency[AB_LATENCY_CORRECTED], corrected);
@@ -382,26 +415,23 @@ static void record_completion(struct worker *w, struct conn *c, unsigned status)
 	ab_histogram__record(w->window_histogram, corrected);
 	stats->responses++;
 	w->window_responses++;
-	__atomic_store_n(&w->live_responses, w->live_responses + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->live.responses, w->live.responses + 1, __ATOMIC_RELAXED);
 	if (status) {
 		stats->status_counts[status < AB_LOAD_MAX_STATUS ? status : 0]++;
 		if (status >= 400)
 			count_error(w, (int)done->endpoint, AB_ERR_STATUS, 1);
 	}
 	if (w->slow_threshold_ns && corrected > w->slow_threshold_ns) {
-		if (w->slow_head - __atomic_load_n(&w->slow_tail, __ATOMIC_ACQUIRE) < AB_SLOW_RING) {
-			struct ab_slow_request *slow = &w->slow_ring[w->slow_head % AB_SLOW_RING];
+		struct ab_slow_request slow = {
+			.intended_ns = done->intended_ns,
+			.sent_ns = done->sent_ns,
+			.end_ns = end,
+			.connection = w->index << 24 | c->index,
+			.endpoint = (uint16_t)done->endpoint,
+			.status = (uint16_t)status,
+		};
 
-			slow->intended_ns = done->intended_ns;
-			slow->sent_ns = done->sent_ns;
-			slow->end_ns = end;
-			slow->connection = w->index << 24 | c->index;
-			slow->endpoint = (uint16_t)done->endpoint;
-			slow->status = (uint16_t)status;
-			__atomic_store_n(&w->slow_head, w->slow_head + 1, __ATOMIC_RELEASE);
-		} else {
-			w->slow_dropped++;
-		}
+		records_push_slow(&w->records, &slow);
 	}
 	pop_inflight(w, c);
 }
@@ -421,7 +451,7 @@ static int on_http_response(void *context, unsigned status, int keep_alive)
 	if (c->state == CONN_HANDSHAKE) {
 		/* Any complete response to the upgrade request other than a 101 is a refusal. */
 		c->stop_reason = STOP_REFUSED;
-		w->endpoints[0].status_counts[status < AB_LOAD_MAX_STATUS ? status : 0]++;
+		w->stats.endpoints[0].status_counts[status < AB_LOAD_MAX_STATUS ? status : 0]++;
 		return 1;
 	}
 	if (c->inflight_count == 0) {
@@ -438,7 +468,19 @@ static const struct ab_http_response_callbacks http_callbacks = {
 	.on_complete = on_http_response,
 };
 
-static enum io_status ws_feed(struct worker *w, struct conn *c, uint8_t *data, size_t length);
+static enum io_status ws_feed(struct worker *w, struct conn *c, uint8_t *data, size_t length)
+{
+	switch (ws_session_feed(&c->ws, data, length)) {
+	case WS_FEED_OK:
+		return IO_OK;
+	case WS_FEED_STOPPED:
+		return IO_CLOSED;
+	case WS_FEED_INVALID:
+	default:
+		conn_fail(w, c, AB_ERR_PARSE);
+		return IO_CLOSED;
+	}
+}
 
 static enum io_status http_feed(struct worker *w, struct conn *c, char *data, size_t length)
 {
@@ -452,9 +494,7 @@ static enum io_status http_feed(struct worker *w, struct conn *c, char *data, si
 	case AB_HTTP_STOPPED:
 		if (c->state == CONN_HANDSHAKE) {
 			count_error(w, 0, AB_ERR_STATUS, 1);
-			conn_close(w, c);
-			if (!w->draining)
-				schedule_reconnect(w, c, now_ns() + CONNECT_BACKOFF_NS);
+			conn_close_and_reconnect(w, c, ab_monotonic_ns() + CONNECT_BACKOFF_NS);
 			return IO_CLOSED;
 		}
 		if (c->stop_reason == STOP_UNSOLICITED) {
@@ -463,31 +503,21 @@ static enum io_status http_feed(struct worker *w, struct conn *c, char *data, si
 			return IO_CLOSED;
 		}
 		/* Connection: close. Requests pipelined behind the last response will never be answered. */
-		if (c->inflight_count)
-			count_error(w, (int)c->inflight[c->inflight_head].endpoint, AB_ERR_READ, c->inflight_count);
-		conn_close(w, c);
-		if (!w->draining)
-			schedule_reconnect(w, c, 0);
+		fail_inflight(w, c, AB_ERR_READ);
+		conn_close_and_reconnect(w, c, 0);
 		return IO_CLOSED;
-	case AB_HTTP_UPGRADED: {
-		char expected[AB_WS_ACCEPT_BYTES];
-
-		if (c->state != CONN_HANDSHAKE || c->http.parser.status_code != 101) {
+	case AB_HTTP_UPGRADED:
+		if (c->state != CONN_HANDSHAKE ||
+		    !ws_session_accepted(&c->ws, c->http.parser.status_code, c->http.capture_value)) {
 			conn_fail(w, c, AB_ERR_PARSE);
 			return IO_CLOSED;
 		}
-		ab_ws_handshake__accept(c->ws_key, expected);
-		if (strcmp(expected, c->http.capture_value) != 0) {
-			conn_fail(w, c, AB_ERR_PARSE);
-			return IO_CLOSED;
-		}
-		w->endpoints[0].status_counts[101]++;
+		w->stats.endpoints[0].status_counts[101]++;
 		c->state = CONN_READY;
 		refill(w, c);
 		if (c->state != CONN_READY)
 			return IO_CLOSED;
 		return consumed < length ? ws_feed(w, c, (uint8_t *)data + consumed, length - consumed) : IO_OK;
-	}
 	case AB_HTTP_INVALID:
 	default:
 		conn_fail(w, c, AB_ERR_PARSE);
@@ -495,135 +525,49 @@ static enum io_status http_feed(struct worker *w, struct conn *c, char *data, si
 	}
 }
 
-static int decode_stamp(const struct worker *w, const uint8_t *payload, size_t length, uint64_t *seq)
+/* ---- the WebSocket session's callbacks (ws_session.h) ---- */
+
+static int on_ws_echo(void *context, uint64_t seq)
 {
-	if (w->plan->config.websocket_text) {
-		char hex[17] = { 0 };
+	struct conn *c = context;
+	struct worker *w = c->worker;
 
-		if (length < WS_STAMP_TEXT)
-			return -1;
-		memcpy(hex, payload, 16);
-		*seq = strtoull(hex, NULL, 16);
-		return 0;
-	}
-	if (length < WS_STAMP_BINARY)
-		return -1;
-	memcpy(seq, payload, 8);
-	return 0;
-}
-
-static enum io_status ws_control(struct worker *w, struct conn *c, const struct ab_ws_frame *frame,
-				 const uint8_t *payload)
-{
-	size_t length;
-
-	switch (frame->opcode) {
-	case AB_WS_PING:
-		w->pings_answered++;
-		length = ab_ws_frame__encode(w->write_buffer, AB_WS_PONG, payload, frame->payload_length,
-					     (uint32_t)next_random(w));
-		return conn_write(w, c, w->write_buffer, length);
-	case AB_WS_CLOSE:
-		/* Answer with the same status code, then reconnect: the run goes on. */
-		w->server_closes++;
-		length = ab_ws_frame__encode(w->write_buffer, AB_WS_CLOSE, payload,
-					     frame->payload_length >= 2 ? 2 : 0, (uint32_t)next_random(w));
-		if (send(c->fd, w->write_buffer, length, MSG_NOSIGNAL) > 0)
-			w->bytes_written += length;
-		if (c->inflight_count)
-			count_error(w, 0, AB_ERR_READ, c->inflight_count);
-		conn_close(w, c);
-		if (!w->draining)
-			schedule_reconnect(w, c, 0);
-		return IO_CLOSED;
-	default:
-		return IO_OK;	/* an unsolicited pong */
-	}
-}
-
-static enum io_status ws_message(struct worker *w, struct conn *c, const uint8_t *payload, size_t length)
-{
-	uint64_t seq;
-
-	/* The echo must be the oldest message in flight on this connection, stamp intact. */
-	if (decode_stamp(w, payload, length, &seq) || c->inflight_count == 0 ||
-	    c->inflight[c->inflight_head].seq != seq || length != w->plan->config.message_bytes) {
+	/* The echo must be of the oldest message in flight on this connection. */
+	if (c->inflight_count == 0 || c->inflight[c->inflight_head].seq != seq) {
 		conn_fail(w, c, AB_ERR_PARSE);
-		return IO_CLOSED;
+		return 1;
 	}
 	record_completion(w, c, 0);
 	refill(w, c);
-	return c->state == CONN_READY ? IO_OK : IO_CLOSED;
+	return c->state != CONN_READY;
 }
 
-static enum io_status ws_frame(struct worker *w, struct conn *c, const struct ab_ws_frame *frame, uint8_t *payload)
+static int on_ws_ping(void *context, const uint8_t *pong, size_t length)
 {
-	uint32_t length;
+	struct conn *c = context;
 
-	if (frame->masked)
-		ab_ws_frame__unmask(payload, frame->payload_length, frame->mask);
-	if (frame->opcode >= AB_WS_CLOSE)
-		return ws_control(w, c, frame, payload);
-	if (frame->opcode != AB_WS_CONTINUATION && c->message_length == 0 && frame->fin)
-		return ws_message(w, c, payload, frame->payload_length);
-	/* A fragmented message: gather it until its final frame. */
-	if ((frame->opcode == AB_WS_CONTINUATION) != (c->message_length > 0) ||
-	    c->message_length + frame->payload_length > AB_WS_MAX_PAYLOAD ||
-	    grow(&c->message, &c->message_capacity, c->message_length + frame->payload_length)) {
-		conn_fail(w, c, AB_ERR_PARSE);
-		return IO_CLOSED;
-	}
-	memcpy(c->message + c->message_length, payload, frame->payload_length);
-	c->message_length += (uint32_t)frame->payload_length;
-	if (!frame->fin)
-		return IO_OK;
-	length = c->message_length;
-	c->message_length = 0;
-	return ws_message(w, c, c->message, length);
+	c->worker->stats.pings_answered++;
+	return conn_write(c->worker, c, pong, length) != IO_OK;
 }
 
-static enum io_status ws_feed(struct worker *w, struct conn *c, uint8_t *data, size_t length)
+/* Answers the close, then reconnects: the run goes on. */
+static void on_ws_close(void *context, const uint8_t *reply, size_t length)
 {
-	uint8_t *buffer = data;
-	size_t offset = 0;
+	struct conn *c = context;
+	struct worker *w = c->worker;
 
-	if (c->partial_length) {
-		if (grow(&c->partial, &c->partial_capacity, c->partial_length + length)) {
-			conn_fail(w, c, AB_ERR_PARSE);
-			return IO_CLOSED;
-		}
-		memcpy(c->partial + c->partial_length, data, length);
-		length += c->partial_length;
-		buffer = c->partial;
-	}
-	while (offset < length) {
-		struct ab_ws_frame frame;
-		enum ab_ws_parse_result result = ab_ws_frame__parse(buffer + offset, length - offset, &frame);
-
-		if (result == AB_WS_NEED_MORE)
-			break;
-		if (result == AB_WS_INVALID) {
-			conn_fail(w, c, AB_ERR_PARSE);
-			return IO_CLOSED;
-		}
-		if (ws_frame(w, c, &frame, buffer + offset + frame.header_length) != IO_OK)
-			return IO_CLOSED;
-		offset += frame.header_length + frame.payload_length;
-	}
-	/* Keep an incomplete frame for the next read. */
-	if (offset < length) {
-		if (buffer == c->partial) {
-			memmove(c->partial, c->partial + offset, length - offset);
-		} else if (grow(&c->partial, &c->partial_capacity, length - offset)) {
-			conn_fail(w, c, AB_ERR_PARSE);
-			return IO_CLOSED;
-		} else {
-			memcpy(c->partial, buffer + offset, length - offset);
-		}
-	}
-	c->partial_length = (uint32_t)(length - offset);
-	return IO_OK;
+	w->stats.server_closes++;
+	if (send(c->fd, reply, length, MSG_NOSIGNAL) > 0)
+		w->stats.bytes_written += length;
+	fail_inflight(w, c, AB_ERR_READ);
+	conn_close_and_reconnect(w, c, 0);
 }
+
+static const struct ws_session_callbacks ws_callbacks = {
+	.on_echo = on_ws_echo,
+	.on_ping = on_ws_ping,
+	.on_close = on_ws_close,
+};
 
 static void conn_peer_closed(struct worker *w, struct conn *c)
 {
@@ -632,14 +576,12 @@ static void conn_peer_closed(struct worker *w, struct conn *c)
 	/* The close may end a response whose body runs to the close. */
 	if (!w->plan->config.websocket && c->state == CONN_READY)
 		cut_off = ab_http_response__eof(&c->http) == AB_HTTP_INVALID;
-	if (cut_off || c->inflight_count > 0 || c->partial_length > 0) {
+	if (cut_off || c->inflight_count > 0 || ws_session_midframe(&c->ws)) {
 		conn_fail(w, c, AB_ERR_READ);
 		return;
 	}
 	/* An idle keep-alive connection the server chose to close: just reconnect. */
-	conn_close(w, c);
-	if (!w->draining)
-		schedule_reconnect(w, c, 0);
+	conn_close_and_reconnect(w, c, 0);
 }
 
 static void conn_readable(struct worker *w, struct conn *c)
@@ -649,7 +591,7 @@ static void conn_readable(struct worker *w, struct conn *c)
 		enum io_status status;
 
 		if (n > 0) {
-			w->bytes_read += (uint64_t)n;
+			w->stats.bytes_read += (uint64_t)n;
 			if (w->plan->config.websocket && c->state == CONN_READY)
 				status = ws_feed(w, c, (uint8_t *)w->read_buffer, (size_t)n);
 			else
@@ -674,15 +616,13 @@ static void conn_readable(struct worker *w, struct conn *c)
 
 static void send_handshake(struct worker *w, struct conn *c)
 {
-	int length;
+	size_t length = ws_session_handshake(&c->ws, w->plan->ws_handshake_prefix, (char *)w->write_buffer,
+					     READ_BUFFER_BYTES);
 
-	ab_ws_handshake__key(next_random(w), next_random(w), c->ws_key);
-	length = snprintf((char *)w->write_buffer, READ_BUFFER_BYTES, "%sSec-WebSocket-Key: %s\r\n\r\n",
-			  w->plan->ws_handshake_prefix, c->ws_key);
 	c->state = CONN_HANDSHAKE;
-	c->state_since_ns = now_ns();
+	c->state_since_ns = ab_monotonic_ns();
 	c->stop_reason = STOP_NONE;
-	conn_write(w, c, w->write_buffer, (size_t)length);
+	conn_write(w, c, w->write_buffer, length);
 }
 
 static void conn_connected(struct worker *w, struct conn *c)
@@ -694,7 +634,7 @@ static void conn_connected(struct worker *w, struct conn *c)
 		conn_fail(w, c, AB_ERR_CONNECT);
 		return;
 	}
-	w->connects++;
+	w->stats.connects++;
 	conn_set_writable_interest(w, c, 0);
 	ab_http_response__init(&c->http, &http_callbacks, c);
 	if (w->plan->config.websocket) {
@@ -743,10 +683,8 @@ static void check_timeouts(struct worker *w, uint64_t now)
 			conn_fail(w, c, AB_ERR_TIMEOUT);
 		} else if (c->inflight_count && elapsed(now, c->inflight[c->inflight_head].sent_ns) > timeout) {
 			/* Every request in flight on it has waited at least this long. */
-			count_error(w, (int)c->inflight[c->inflight_head].endpoint, AB_ERR_TIMEOUT, c->inflight_count);
-			conn_close(w, c);
-			if (!w->draining)
-				schedule_reconnect(w, c, 0);
+			fail_inflight(w, c, AB_ERR_TIMEOUT);
+			conn_close_and_reconnect(w, c, 0);
 		}
 	}
 }
@@ -771,17 +709,18 @@ static void reconnect_due(struct worker *w, uint64_t now)
 /* The running p99 over every endpoint, recomputed once a window (off the per-response path). */
 static void refresh_slow_threshold(struct worker *w)
 {
-	const struct ab_histogram *first = w->endpoints[0].latency[AB_LATENCY_CORRECTED];
+	const struct ab_histogram *first = w->stats.endpoints[0].latency[AB_LATENCY_CORRECTED];
+	size_t endpoints = w->plan->config.endpoint_count;
 	uint64_t total = 0, wanted, seen = 0;
 
-	for (size_t e = 0; e < w->plan->config.endpoint_count; e++)
-		total += w->endpoints[e].latency[AB_LATENCY_CORRECTED]->total;
-	if (total < 100)
+	for (size_t e = 0; e < endpoints; e++)
+		total += w->stats.endpoints[e].latency[AB_LATENCY_CORRECTED]->total;
+	if (total < SLOW_THRESHOLD_MIN_RESPONSES)
 		return;
 	wanted = (uint64_t)(0.99 * (double)total);
 	for (uint32_t i = 0; i < first->bucket_count; i++) {
-		for (size_t e = 0; e < w->plan->config.endpoint_count; e++)
-			seen += w->endpoints[e].latency[AB_LATENCY_CORRECTED]->counts[i];
+		for (size_t e = 0; e < endpoints; e++)
+			seen += w->stats.endpoints[e].latency[AB_LATENCY_CORRECTED]->counts[i];
 		if (seen >= wanted) {
 			w->slow_threshold_ns = ab_histogram__highest(first->bits, i);
 			return;
@@ -795,22 +734,8 @@ static void rotate_windows(struct worker *w, uint64_t now)
 	uint64_t current = elapsed(now, w->plan->start_ns) / w->plan->window_ns;
 
 	while (w->window_index < current) {
-		if (w->window_head - __atomic_load_n(&w->window_tail, __ATOMIC_ACQUIRE) < AB_WINDOW_RING) {
-			struct window_record *record = &w->window_ring[w->window_head % AB_WINDOW_RING];
-			struct ab_histogram *h = record->histogram;
-
-			record->index = w->window_index;
-			record->responses = w->window_responses;
-			record->errors = w->window_errors;
-			memcpy(h->counts, w->window_histogram->counts, h->bucket_count * sizeof(uint64_t));
-			h->total = w->window_histogram->total;
-			h->sum = w->window_histogram->sum;
-			h->min = w->window_histogram->min;
-			h->max = w->window_histogram->max;
-			__atomic_store_n(&w->window_head, w->window_head + 1, __ATOMIC_RELEASE);
-		} else {
-			w->windows_dropped++;
-		}
+		records_push_window(&w->records, w->window_index, w->window_responses, w->window_errors,
+				    w->window_histogram);
 		if (w->window_histogram->total)
 			ab_histogram__reset(w->window_histogram);
 		w->window_responses = w->window_errors = 0;
@@ -829,7 +754,7 @@ static void start_draining(struct worker *w, uint64_t now)
 	uint64_t end = now < w->plan->deadline_ns ? now : w->plan->deadline_ns;
 
 	w->draining = 1;
-	w->send_end_ns = end;
+	w->stats.send_end_ns = end;
 	w->idle_count = 0;
 	/* Open loop: requests whose intended start came before the end but that were never sent. */
 	if (w->interval_ns > 0 && end >= w->schedule_start_ns && w->sent < w->budget) {
@@ -839,17 +764,33 @@ static void start_draining(struct worker *w, uint64_t now)
 		if (due > w->budget)
 			due = w->budget;
 		if (due > w->scheduled)
-			w->dropped_sends = due - w->scheduled;
+			w->stats.dropped_sends = due - w->scheduled;
 	}
 }
 
-void *worker_main(void *arg)
+/* When the loop must next wake up: the end of the window, the next timeout check, the deadline
+ * (or the end of draining), the next reconnect, the next intended start. */
+static uint64_t next_wake(const struct worker *w, uint64_t next_check, uint64_t drain_until)
+{
+	const struct load_plan *plan = w->plan;
+	uint64_t wake = plan->start_ns + (w->window_index + 1) * plan->window_ns;
+
+	wake = min_nonzero(wake, next_check);
+	wake = min_nonzero(wake, w->draining ? drain_until : plan->deadline_ns);
+	if (!w->draining) {
+		wake = min_nonzero(wake, w->next_reconnect_ns);
+		if (w->interval_ns > 0 && w->idle_count > 0 && w->sent < w->budget)
+			wake = min_nonzero(wake, intended_start(w, w->scheduled));
+	}
+	return wake;
+}
+
+static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	const struct load_plan *plan = w->plan;
 	struct epoll_event events[MAX_EVENTS];
-	uint64_t now = now_ns(), next_check = now + TIMEOUT_CHECK_NS, drain_until = 0;
-
+	uint64_t now = ab_monotonic_ns(), next_check = now + TIMEOUT_CHECK_NS, drain_until = 0;
 	const struct timespec zero_timeout = { 0, 0 };
 	int previous_count = 0, spin;
 
@@ -862,7 +803,7 @@ void *worker_main(void *arg)
 		struct timespec timeout;
 		int count;
 
-		now = now_ns();
+		now = ab_monotonic_ns();
 		if (!w->draining && (now >= plan->deadline_ns || stop_requested(w) || w->sent >= w->budget)) {
 			/* A late wake-up must not cost the sends that were due before the end. */
 			if (w->interval_ns > 0 && now >= plan->deadline_ns && !stop_requested(w))
@@ -876,9 +817,8 @@ void *worker_main(void *arg)
 			for (uint32_t i = 0; i < w->conn_count; i++) {
 				struct conn *c = &w->conns[i];
 
-				if (c->inflight_count && !stop_requested(w))
-					count_error(w, (int)c->inflight[c->inflight_head].endpoint, AB_ERR_TIMEOUT,
-						    c->inflight_count);
+				if (!stop_requested(w))
+					fail_inflight(w, c, AB_ERR_TIMEOUT);
 				conn_close(w, c);
 			}
 			break;
@@ -893,24 +833,17 @@ void *worker_main(void *arg)
 			check_timeouts(w, now);
 			next_check = now + TIMEOUT_CHECK_NS;
 		}
-		wake = plan->start_ns + (w->window_index + 1) * plan->window_ns;
-		wake = min_nonzero(wake, next_check);
-		wake = min_nonzero(wake, w->draining ? drain_until : plan->deadline_ns);
-		if (!w->draining) {
-			wake = min_nonzero(wake, w->next_reconnect_ns);
-			if (w->interval_ns > 0 && w->idle_count > 0 && w->sent < w->budget)
-				wake = min_nonzero(wake, intended_start(w, w->scheduled));
-		}
-		now = now_ns();
+		wake = next_wake(w, next_check, drain_until);
+		now = ab_monotonic_ns();
 		wake = wake > now ? wake - now : 0;
 
 		timeout.tv_sec = (time_t)(wake / 1000000000u);
 		timeout.tv_nsec = (long)(wake % 1000000000u);
 		/* While several responses are due and the last wait found some, look a few times without
 		 * sleeping before blocking: on a VM a sleep and its wake-up cost more CPU than the polls
-		 * that find the next response (-t1 -c50 against nginx: about 10 instead of 12 CPU-s per
-		 * million requests). With one request in flight (-c1) it never spins, so a lone
-		 * request's latency is measured as a sleeping client sees it, like wrk's. */
+		 * that find the next response (see bench/load-vs-wrk.py; docs/benchmarks.md). With one
+		 * request in flight it never spins, so a lone request's latency is measured as a sleeping
+		 * client sees it, like wrk's. */
 		spin = previous_count >= SPIN_WHEN_EVENTS && w->inflight_total >= 2 ? SPIN_POLLS : 0;
 		count = 0;
 		while (spin-- > 0 && count == 0)
@@ -921,22 +854,21 @@ void *worker_main(void *arg)
 		for (int i = 0; i < count; i++)
 			handle_event(w, &events[i]);
 	}
-	w->end_ns = now_ns();
-	rotate_windows(w, w->end_ns + plan->window_ns);	/* flush the last, partial window */
+	w->stats.end_ns = ab_monotonic_ns();
+	rotate_windows(w, w->stats.end_ns + plan->window_ns);	/* flush the last, partial window */
 	__atomic_store_n(&w->finished, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
-/* ---- setup ---- */
+/* ---- setup and the run's view ---- */
 
-int worker_init(struct worker *w, const struct load_plan *plan, uint32_t index, uint32_t connections,
-		uint64_t budget)
+static int worker_init(struct worker *w, const struct load_plan *plan, uint32_t index, uint32_t connections,
+		       uint64_t budget)
 {
 	const struct ab_load_config *config = &plan->config;
 	size_t endpoint_count = config->endpoint_count;
 	size_t write_bytes = READ_BUFFER_BYTES + (size_t)config->message_bytes + AB_WS_MAX_HEADER;
 
-	memset(w, 0, sizeof(*w));
 	w->plan = plan;
 	w->index = index;
 	w->conn_count = connections;
@@ -950,31 +882,34 @@ int worker_init(struct worker *w, const struct load_plan *plan, uint32_t index, 
 	}
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->conns = calloc(connections ? connections : 1, sizeof(struct conn));
+	for (uint32_t i = 0; w->conns && i < connections; i++)
+		w->conns[i].fd = -1;	/* before anything can fail: worker_free closes what is >= 0 */
 	w->idle = calloc(connections ? connections : 1, sizeof(uint32_t));
-	w->endpoints = calloc(endpoint_count, sizeof(struct endpoint_stats));
+	w->stats.endpoints = calloc(endpoint_count, sizeof(struct endpoint_stats));
 	w->read_buffer = malloc(READ_BUFFER_BYTES);
 	w->write_buffer = malloc(write_bytes);
 	w->message_buffer = malloc(config->message_bytes ? config->message_bytes : 1);
 	w->window_histogram = ab_histogram__new(AB_HISTOGRAM_COARSE_BITS);
-	if (w->epfd == -1 || !w->conns || !w->idle || !w->endpoints || !w->read_buffer || !w->write_buffer ||
+	if (w->epfd == -1 || !w->conns || !w->idle || !w->stats.endpoints || !w->read_buffer || !w->write_buffer ||
 	    !w->message_buffer || !w->window_histogram)
 		return -ENOMEM;
-	for (int i = 0; i < AB_WINDOW_RING; i++)
-		if (!(w->window_ring[i].histogram = ab_histogram__new(AB_HISTOGRAM_COARSE_BITS)))
-			return -ENOMEM;
+	if (records_init(&w->records))
+		return -ENOMEM;
 	for (size_t e = 0; e < endpoint_count; e++)
 		for (int k = 0; k < AB_LATENCY_KINDS; k++)
-			if (!(w->endpoints[e].latency[k] = ab_histogram__new(AB_HISTOGRAM_PRECISE_BITS)))
+			if (!(w->stats.endpoints[e].latency[k] = ab_histogram__new(AB_HISTOGRAM_PRECISE_BITS)))
 				return -ENOMEM;
 	/* The message body after the stamp is constant filler. */
 	memset(w->message_buffer, 'x', config->message_bytes);
 	for (uint32_t i = 0; i < connections; i++) {
 		struct conn *c = &w->conns[i];
 
-		c->fd = -1;
 		c->index = i;
 		c->worker = w;
 		c->http.capture_name = config->websocket ? "sec-websocket-accept" : NULL;
+		if (config->websocket)
+			ws_session_init(&c->ws, &ws_callbacks, c, config->websocket_text, config->message_bytes,
+					next_random(w));
 		c->inflight = calloc(w->depth, sizeof(struct inflight));
 		if (!c->inflight)
 			return -ENOMEM;
@@ -982,9 +917,60 @@ int worker_init(struct worker *w, const struct load_plan *plan, uint32_t index, 
 	return 0;
 }
 
+struct worker *worker_new(const struct load_plan *plan, uint32_t index, uint32_t connections, uint64_t budget)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+	int rc;
+
+	if (!w)
+		return NULL;
+	w->epfd = -1;
+	rc = worker_init(w, plan, index, connections, budget);
+	if (rc) {
+		worker_free(w);
+		errno = -rc;
+		return NULL;
+	}
+	return w;
+}
+
+int worker_start(struct worker *w)
+{
+	return -pthread_create(&w->thread, NULL, worker_main, w);
+}
+
+void worker_join(struct worker *w)
+{
+	pthread_join(w->thread, NULL);
+}
+
+int worker_finished(const struct worker *w)
+{
+	return __atomic_load_n(&w->finished, __ATOMIC_ACQUIRE);
+}
+
+void worker_live_counts(const struct worker *w, struct worker_live *live)
+{
+	live->requests = __atomic_load_n(&w->live.requests, __ATOMIC_RELAXED);
+	live->responses = __atomic_load_n(&w->live.responses, __ATOMIC_RELAXED);
+	live->errors = __atomic_load_n(&w->live.errors, __ATOMIC_RELAXED);
+}
+
+struct records *worker_records(struct worker *w)
+{
+	return &w->records;
+}
+
+const struct worker_stats *worker_stats(const struct worker *w)
+{
+	return &w->stats;
+}
+
 void worker_free(struct worker *w)
 {
-	if (w->epfd > 0)
+	if (!w)
+		return;
+	if (w->epfd >= 0)
 		close(w->epfd);
 	for (uint32_t i = 0; w->conns && i < w->conn_count; i++) {
 		struct conn *c = &w->conns[i];
@@ -993,19 +979,18 @@ void worker_free(struct worker *w)
 			close(c->fd);
 		free(c->inflight);
 		free(c->pending);
-		free(c->partial);
-		free(c->message);
+		ws_session_free(&c->ws);
 	}
-	for (size_t e = 0; w->endpoints && e < w->plan->config.endpoint_count; e++)
+	for (size_t e = 0; w->stats.endpoints && e < w->plan->config.endpoint_count; e++)
 		for (int k = 0; k < AB_LATENCY_KINDS; k++)
-			ab_histogram__free(w->endpoints[e].latency[k]);
-	for (int i = 0; i < AB_WINDOW_RING; i++)
-		ab_histogram__free(w->window_ring[i].histogram);
+			ab_histogram__free(w->stats.endpoints[e].latency[k]);
+	records_free(&w->records);
 	free(w->conns);
 	free(w->idle);
-	free(w->endpoints);
+	free(w->stats.endpoints);
 	free(w->read_buffer);
 	free(w->write_buffer);
 	free(w->message_buffer);
 	ab_histogram__free(w->window_histogram);
+	free(w);
 }

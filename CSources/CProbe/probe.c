@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define AB_MAX_FAMILIES 16
 #define AB_MAX_COLLECTORS 8
@@ -357,6 +356,30 @@ int ab_probe__set_rodata(struct ab_probe *probe, const char *family, const char 
 	return -ENOENT;
 }
 
+int ab_probe__recursion_misses(struct ab_probe *probe, const char *family, uint64_t *misses)
+{
+	*misses = 0;
+	for (size_t i = 0; i < probe->object_count; i++) {
+		struct bpf_program *prog;
+
+		if (strcmp(bpf_object__name(probe->objects[i]), family) != 0)
+			continue;
+		bpf_object__for_each_program(prog, probe->objects[i]) {
+			struct bpf_prog_info info = { 0 };
+			__u32 length = sizeof(info);
+			int fd = bpf_program__fd(prog);
+
+			if (fd < 0)
+				continue;	/* not loaded (autoload off) */
+			if (bpf_obj_get_info_by_fd(fd, &info, &length))
+				return -errno;
+			*misses += info.recursion_misses;
+		}
+		return 0;
+	}
+	return -ENOENT;
+}
+
 static int gather_record(void *context, void *data, size_t size)
 {
 	struct collector *collector = context;
@@ -443,12 +466,4 @@ uint64_t ab_probe__collect_dropped(struct ab_probe *probe, const char *map)
 	struct collector *collector = find_collector(probe, map);
 
 	return collector ? collector->dropped : 0;
-}
-
-uint64_t ab_monotonic_ns(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }

@@ -2,12 +2,11 @@
 public enum PauseKind: String, Codable, Sendable, Hashable {
     /// Inferred from the scheduler alone by `PauseDetector`.
     case stopTheWorld = "stop_the_world"
-    /// Reported by the runtime itself (a USDT GC probe: HotSpot gc__begin/gc__end, Node and CPython
-    /// gc__start/gc__done).
+    /// Reported by the runtime itself (a USDT GC probe: HotSpot's gc__begin/gc__end today).
     case confirmed
 }
 
-/// One pause of one process: the `pauses` entries of DESIGN.md's `archbench probe --json`. Encoded with
+/// One pause of one process: the `pauses` entries of `archbench probe --json` (docs/architecture.md). Encoded with
 /// `.convertToSnakeCase` its keys are `pid`, `start_ns`, `duration_ns`, `kind`, plus `stopped_threads`
 /// and `running_thread` (absent when no thread ran).
 public struct DetectedPause: Codable, Sendable, Hashable {

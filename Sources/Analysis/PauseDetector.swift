@@ -1,3 +1,5 @@
+import Recording
+
 /// Finds stop-the-world pauses of any runtime (a GC, a global lock, a safepoint) from the scheduler's
 /// view alone: intervals in which a process's request-serving threads all stopped making progress at
 /// once, either all blocked or one running while the rest waited, and were then released together.
@@ -60,7 +62,8 @@
 ///
 /// ## The kernel's threshold
 ///
-/// The kernel reports only off-CPU intervals at least `min_offcpu_ns` long (planned 1 ms). Nothing in
+/// The kernel reports only off-CPU intervals at least `targ_min_offcpu_ns` long (1 ms, set in
+/// Sources/Probes/SchedProbe.swift; the recording carries it as `minOffcpuIntervalNs`). Nothing in
 /// the maths depends on its value, but a pause shorter than it cannot be seen, so keep `minPauseNs` at
 /// or above it. Shorter off-CPU periods count as on-CPU time: a thread preempted for less than the
 /// threshold just before it parks seems to stop late (a later start), and other threads seem busier.
@@ -82,7 +85,8 @@
 ///   serving (they wait on futexes between collections), raise `maxRunningThreads` to their number.
 /// - A pause still running when the recording ends has no release, so it is not reported.
 public struct PauseDetector: Sendable {
-    /// The shortest pause reported. Default 1 ms, the kernel's planned threshold.
+    /// The shortest pause reported. Default 1 ms, the kernel's off-CPU threshold: a
+    /// shorter pause cannot be seen.
     public var minPauseNs: UInt64 = 1_000_000
     /// How close together the stopped threads' wake-ups must be to count as one release. Default
     /// 1 ms: a broadcast wakes every waiter within microseconds; 1 ms leaves room for a collector that
@@ -118,16 +122,8 @@ public struct PauseDetector: Sendable {
     /// Syscalls in which a blocked thread is idle (waiting for work).
     public var idleSyscalls: Set<Int32> = PauseDetector.defaultIdleSyscalls
 
-    /// x86_64: futex (202), futex_waitv (449), pause (34) and rt_sigsuspend (130) (signal-based
-    /// stop-the-world, as in the Boehm collector), semop (65), semtimedop (220).
-    public static let defaultStoppingSyscalls: Set<Int32> = [202, 449, 34, 130, 65, 220]
-    /// x86_64: read (0), readv (19), poll (7), select (23), pselect6 (270), ppoll (271), epoll_wait
-    /// (232), epoll_pwait (281), epoll_pwait2 (441), accept (43), accept4 (288), recvfrom (45),
-    /// recvmsg (47), recvmmsg (299), nanosleep (35), clock_nanosleep (230), rt_sigtimedwait (128),
-    /// io_uring_enter (426).
-    public static let defaultIdleSyscalls: Set<Int32> = [
-        0, 19, 7, 23, 270, 271, 232, 281, 441, 43, 288, 45, 47, 299, 35, 230, 128, 426,
-    ]
+    public static let defaultStoppingSyscalls = SyscallClass.stopping.numbers
+    public static let defaultIdleSyscalls = SyscallClass.idle.numbers
 
     public init() {}
 

@@ -87,9 +87,7 @@ public enum DefaultConfig {
 
     /// The environments as the JSON of config/default.json.
     public static func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(environments)
+        try JSONCoding.encoder().encode(environments)
     }
 
     /// Reads an environment config file of this shape.

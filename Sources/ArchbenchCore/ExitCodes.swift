@@ -1,4 +1,4 @@
-/// The exit codes archbench documents (DESIGN.md), so CI can gate on them.
+/// The exit codes archbench documents (docs/architecture.md, README), so CI can gate on them.
 public enum ArchbenchExitCode: Int32, Sendable {
     /// Ran; every validation passed, no critical regression.
     case success = 0

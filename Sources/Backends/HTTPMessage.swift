@@ -1,3 +1,4 @@
+import ArchbenchCore
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -46,7 +47,7 @@ public struct BackendRequest: Sendable {
     /// and each field is then checked with a message naming it; anything else is a 400.
     func jsonBody<T: Decodable>(_ type: T.Type) throws(Rejection) -> T {
         guard let body, body.readableBytes > 0,
-              let value = try? JSONCoding.decoder.decode(T.self, from: Data(body.readableBytesView))
+              let value = try? WireJSON.decoder.decode(T.self, from: Data(body.readableBytesView))
         else { throw Rejection(.error(.badRequest, "body must be a JSON object")) }
         return value
     }
@@ -71,7 +72,7 @@ public struct BackendResponse: Sendable {
     /// A JSON response of an `Encodable` value, keys sorted so that equal values give equal bytes on
     /// both architectures.
     static func json(_ status: HTTPResponseStatus, _ value: some Encodable) -> BackendResponse {
-        let data = (try? JSONCoding.encoder.encode(value)) ?? Data("{}".utf8)
+        let data = (try? WireJSON.encoder.encode(value)) ?? Data("{}".utf8)
         return BackendResponse(status: status, body: ByteBuffer(bytes: data))
     }
 
@@ -83,7 +84,7 @@ public struct BackendResponse: Sendable {
 
     /// The JSON body decoded as `T`, or nil.
     func decode<T: Decodable>(_ type: T.Type) -> T? {
-        try? JSONCoding.decoder.decode(T.self, from: Data(body.readableBytesView))
+        try? WireJSON.decoder.decode(T.self, from: Data(body.readableBytesView))
     }
 }
 
@@ -128,19 +129,10 @@ struct ErrorBody: Codable, Equatable {
     var service: String?
 }
 
-enum JSONCoding {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return encoder
-    }()
-
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
-    }()
+/// The wire bodies' coders, made once (ArchbenchCore's configuration, compact).
+enum WireJSON {
+    static let encoder = JSONCoding.encoder(pretty: false)
+    static let decoder = JSONCoding.decoder()
 }
 
 /// Answers requests. A route that does not know a path answers nil, so routes compose.

@@ -4,6 +4,7 @@ import Glibc
 import ArchbenchCore
 import CLoadGen
 import Foundation
+import Recording
 
 /// Live counters of a run in progress.
 public struct LoadProgress: Sendable {
@@ -45,7 +46,9 @@ public final class LoadRun: @unchecked Sendable {
                 body_length: endpoint.body?.utf8.count ?? 0, weight: endpoint.weight)
         }
         let host = keep(target.host)
-        let started: OpaquePointer? = cEndpoints.withUnsafeBufferPointer { buffer in
+        // errno is read inside the closure, right after the call that failed: once the closure has
+        // returned, other code (a release, a free) may have changed it.
+        let started: Result<OpaquePointer, LoadError> = cEndpoints.withUnsafeBufferPointer { buffer in
             var c = ab_load_config()
             c.host = host
             c.port = target.port
@@ -64,10 +67,10 @@ public final class LoadRun: @unchecked Sendable {
             c.message_bytes = UInt32(config.messageBytes)
             c.window_ns = UInt64(config.windowMilliseconds * 1e6)
             c.slow_capacity = UInt32(config.slowCapacity)
-            return ab_load_run__start(&c)
+            guard let run = ab_load_run__start(&c) else { return .failure(.startFailed(errno: errno)) }
+            return .success(run)
         }
-        guard let started else { throw .startFailed(errno: errno) }
-        handle = started
+        handle = try started.get()
     }
 
     deinit {
@@ -202,24 +205,22 @@ public final class LoadRun: @unchecked Sendable {
 public enum LoadGenerator {
     public static func run(_ config: LoadConfig, progress: ((LoadProgress) -> Void)? = nil) throws -> LoadResult {
         let run = try LoadRun(config)
-        let stopped = StopOnce()
+        let stop = StopFlag<LoadEnd>()
         let trap = SignalTrap(signals: [SIGINT, SIGTERM]) { _ in
-            stopped.set()
+            stop.raise(.signal)
             run.stop()
         }
         defer { trap.cancel() }
-        while !run.isFinished {
-            usleep(100_000)
-            let live = run.poll()
-            progress?(live)
+        let end = stop.poll(slice: { 0.1 }) {
+            progress?(run.poll())
+            return run.isFinished ? .finished : nil
         }
-        return run.result(stoppedEarly: stopped.isSet)
+        return run.result(stoppedEarly: end == .signal)
     }
 }
 
-final class StopOnce: @unchecked Sendable {
-    private let lock = NSLock()
-    private var flag = false
-    var isSet: Bool { lock.withLock { flag } }
-    func set() { lock.withLock { flag = true } }
+/// Why a load ended: on its own (duration or request budget), or on SIGINT/SIGTERM.
+enum LoadEnd: Sendable, Equatable {
+    case finished
+    case signal
 }

@@ -2,6 +2,12 @@ import Foundation
 
 /// The probe families built from bpf/NAME.bpf.c by the BPFEmbed plugin, which embeds each object
 /// as a base64 string named `bpfObject_NAME`.
+///
+/// Maps, programs and rodata tunables are found by name (`ProbeSession`) rather than through
+/// bpftool-generated skeletons: a tools-version 6.1 build plugin cannot emit the C a skeleton is,
+/// and the families share maps across objects (every one reuses the `targets` family's), which a
+/// skeleton per object does not model. The names live once, in each family's Swift file, and every
+/// read checks the map's key and value sizes against the Swift view of `bpf/NAME.h`.
 public enum ProbeFamily: String, CaseIterable, Sendable {
     /// Owns the `targets` map every other family filters on; must be loaded first.
     case targets
@@ -9,18 +15,17 @@ public enum ProbeFamily: String, CaseIterable, Sendable {
     case sched
     case memory
     case tcp
-    /// USDT GC probes of runtimes; attached per process by `KernelProbe.attachRuntimeProbes`.
+    /// USDT GC probes of runtimes; attached per process by `GCProbe`.
     case gc
     /// Native allocations by user stack (uprobes on libc's malloc family); off by default, loaded by
-    /// `archbench probe --alloc` and attached per process by `AllocationTracker`.
+    /// `archbench probe --alloc` and attached per process by `AllocProbe`.
     case alloc
 
     /// Loaded unless asked otherwise. The syscalls family is opt-in: its raw sys_enter/sys_exit
-    /// tracepoints put every syscall of every process on the kernel's slow path, and even empty
-    /// programs there cost nginx under wrk 4–19% of its req/s on the development VM
-    /// (bench/syscall-tracepoint-floor.sh); all the other families together measure within the
-    /// benchmark's noise (bench/probe-overhead.py: median ratio 0.991, A/A 0.965).
-    /// The alloc family is opt-in too: every allocator call of a target traps (bench/alloc-overhead.py).
+    /// tracepoints put every syscall of every process on the kernel's slow path, even with empty
+    /// programs (bench/syscall-tracepoint-floor.sh), while the other families together stay within
+    /// the benchmark's noise (bench/probe-overhead.py; docs/benchmarks.md has both). The alloc family
+    /// is opt-in too: every allocator call of a target traps (bench/alloc-overhead.py).
     public var isDefault: Bool { self != .syscalls && self != .alloc }
 
     var objectBytes: [UInt8] {

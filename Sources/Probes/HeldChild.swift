@@ -5,11 +5,12 @@ import CProcess
 import Foundation
 
 /// A command forked but held before exec, so its pid can be registered with the probes before it
-/// makes a single syscall of its own.
+/// makes a single syscall of its own; once released, a thread reaps it.
 final class HeldChild {
     let pid: Int32
     private var handle: ab_held_child
     private var released = false
+    private var status: ExitBox?
 
     /// Resolves `argv[0]` on PATH here, in the parent: the child may only make async-signal-safe calls.
     init(argv: [String]) throws(ProbeError) {
@@ -35,6 +36,24 @@ final class HeldChild {
         guard rc == 0 else { throw .commandFailed(command: command, errno: -rc) }
     }
 
+    /// Waits for the child's exit on a thread of its own, then calls `onExit`.
+    func reap(then onExit: @escaping @Sendable () -> Void) {
+        status = ExitBox.reap(pid, then: onExit)
+    }
+
+    /// The wait(2) status once the child has exited and was reaped; nil before.
+    var waitStatus: Int32? { status?.value }
+
+    /// Passes `signal` on to the child, then SIGKILL after `graceSeconds`, and waits for the reaper.
+    func stop(signal: Int32, graceSeconds: Double) {
+        guard let status else { return }
+        kill(pid, signal)
+        if status.exited.wait(timeout: .now() + graceSeconds) == .timedOut {
+            kill(pid, SIGKILL)
+            _ = status.exited.wait(timeout: .now() + graceSeconds)
+        }
+    }
+
     static func resolve(_ name: String) -> String? {
         let fm = FileManager.default
         if name.contains("/") {
@@ -50,5 +69,28 @@ final class HeldChild {
             }
         }
         return nil
+    }
+}
+
+/// The wait(2) status of a child, filled in by the thread that reaps it.
+private final class ExitBox: @unchecked Sendable {
+    let exited = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var status: Int32?
+
+    var value: Int32? { lock.withLock { status } }
+
+    static func reap(_ pid: Int32, then onExit: @escaping @Sendable () -> Void) -> ExitBox {
+        let box = ExitBox()
+        Thread {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 {
+                guard errno == EINTR else { return }
+            }
+            box.lock.withLock { box.status = status }
+            box.exited.signal()
+            onExit()
+        }.start()
+        return box
     }
 }

@@ -1,52 +1,13 @@
+import ArchbenchCore
 import Foundation
-
-/// A process's memory map (/proc/PID/maps): which file, at which offset, backs each address.
-public struct MemoryMap: Sendable, Equatable {
-    public struct Region: Sendable, Equatable {
-        public let start: UInt64
-        public let end: UInt64
-        /// Offset in the file of `start`.
-        public let offset: UInt64
-        public let inode: UInt64
-        /// The file, or a pseudo-name ([heap], [stack], …), or empty for anonymous memory.
-        public let path: String
-    }
-
-    /// Sorted by start address.
-    public let regions: [Region]
-
-    public init(regions: [Region]) {
-        self.regions = regions.sorted { $0.start < $1.start }
-    }
-
-    /// Parses /proc/PID/maps: `start-end perms offset dev inode path`.
-    public init(parsing text: String) {
-        var regions: [Region] = []
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
-            guard fields.count >= 5 else { continue }
-            let range = fields[0].split(separator: "-")
-            guard range.count == 2, let start = UInt64(range[0], radix: 16), let end = UInt64(range[1], radix: 16),
-                  let offset = UInt64(fields[2], radix: 16), let inode = UInt64(fields[4]) else { continue }
-            let path = fields.count > 5 ? fields[5].trimmingCharacters(in: .whitespaces) : ""
-            regions.append(Region(start: start, end: end, offset: offset, inode: inode, path: path))
-        }
-        self.init(regions: regions)
-    }
-
-    public func region(containing address: UInt64) -> Region? {
-        var low = 0, high = regions.count
-        while low < high {
-            let middle = (low + high) / 2
-            if regions[middle].start <= address { low = middle + 1 } else { high = middle }
-        }
-        guard low > 0, address < regions[low - 1].end else { return nil }
-        return regions[low - 1]
-    }
-}
 
 /// The function symbols of one ELF file (.symtab and .dynsym) and its loadable segments, to turn a
 /// file offset into `function+0xoff`.
+///
+/// Read by hand rather than through libelf, although libbpf links it: only the section headers, two
+/// symbol tables and the PT_LOAD program headers are needed, each read bounds-checked straight from
+/// the mapped file, while libelf's API (Elf handles, GElf copies of every symbol, Elf_Data walks)
+/// would need a C shim of its own and a second owner of the file for the same lookups.
 struct ELFSymbols {
     struct Segment { let fileOffset, vaddr, size: UInt64 }
     struct Symbol { let start, size: UInt64; let name: String }

@@ -4,10 +4,9 @@ import Foundation
 ///
 /// A uprobe replaces an instruction with int3; after the program runs, the kernel either emulates
 /// the displaced instruction (x86: push of a register, jumps, conditional jumps, calls, nop) or
-/// single-steps a copy of it, which costs a second trap. On this project's VMs the single step is
-/// most of the cost: an empty program on glibc's free, which starts with `test %rdi,%rdi`, cost
-/// 15 µs a call; on the `je` right after it, under 1 µs (bench/alloc-overhead.py, README).
-/// So when a function starts with an instruction that only sets flags (test or cmp of registers
+/// single-steps a copy of it, which costs a second trap and can be most of the probe's cost
+/// (glibc's free starts with `test %rdi,%rdi`; bench/alloc-overhead.py measures it there and on the
+/// `je` after it, docs/benchmarks.md). So when a function starts with an instruction that only sets flags (test or cmp of registers
 /// and memory: the arguments and the stack pointer are still the caller's) followed by one the
 /// kernel emulates, the probe goes on that second instruction. Anything else: offset 0.
 /// Return probes always go at offset 0, where the return address is on top of the stack.

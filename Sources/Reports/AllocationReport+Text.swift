@@ -1,13 +1,14 @@
+import Analysis
 import Foundation
-import Probes
+import Recording
 
 extension ProbeReport {
-    /// Stacks printed per process (the JSON has up to `AllocationTracker.stacksReported`), and frames per stack.
+    /// Stacks printed per process (the JSON has up to `AllocationRecord.stacksListed`), and frames per stack.
     public static let allocationStacksShown = 5
     public static let allocationFramesShown = 12
 
     /// The `alloc` lines of a process: what is still allocated, its sampling, and the top stacks.
-    static func allocationLines(_ report: AllocationReport) -> [String] {
+    static func allocationLines(_ report: AllocationRecord) -> [String] {
         if let error = report.error { return ["  alloc    \(error)"] }
         let exact = report.sampleEvery == 1
         let sampling = exact
@@ -32,7 +33,7 @@ extension ProbeReport {
             }
         }
         let rest = report.stacks.count - min(report.stacks.count, allocationStacksShown) + report.stacksNotShown
-        if rest > 0 { lines.append("  … \(rest) more stacks with outstanding allocations (--json lists \(AllocationTracker.stacksReported))") }
+        if rest > 0 { lines.append("  … \(rest) more stacks with outstanding allocations (--json lists \(AllocationRecord.stacksListed))") }
         return lines
     }
 

@@ -1,25 +1,34 @@
+import ArchbenchCore
 import Foundation
-import Load
+import Recording
 
 extension LoadResult {
-    /// The DESIGN.md JSON. `slowRequestLimit` keeps the slowest that many slow requests (the report
-    /// says how many there were); the library keeps them all for the analysis.
+    /// The `load --json` document. `slowRequestLimit` keeps the slowest that many slow requests, and
+    /// the document then says how many there were (`slow_requests_total`); the library keeps them all
+    /// for the analysis.
     public func json(slowRequestLimit: Int = 1000) throws -> String {
         var shown = self
         if slowRequests.count > slowRequestLimit {
             shown.slowRequests = Array(slowRequests.sorted { $0.endNs - $0.intendedNs > $1.endNs - $1.intendedNs }
                 .prefix(slowRequestLimit))
         }
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var text = String(decoding: try encoder.encode(shown), as: UTF8.self)
-        if shown.slowRequests.count < slowRequests.count {
-            // Say so in the document itself, as a key the shape allows.
-            text = text.replacingOccurrences(
-                of: "\n  \"slow_requests\" :",
-                with: "\n  \"slow_requests_total\" : \(slowRequests.count),\n  \"slow_requests\" :")
-        }
-        return text
+        let total = shown.slowRequests.count < slowRequests.count ? slowRequests.count : nil
+        return try JSONCoding.string(Shown(result: shown, slowRequestsTotal: total))
+    }
+}
+
+/// A load result with the count of slow requests it leaves out, when it leaves some out.
+private struct Shown: Encodable {
+    let result: LoadResult
+    let slowRequestsTotal: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case slowRequestsTotal
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try result.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(slowRequestsTotal, forKey: .slowRequestsTotal)
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Load
+import Recording
 
 extension LoadResult {
     /// A wrk-like summary.

@@ -1,12 +1,9 @@
-import Foundation
-import Probes
+import Analysis
+import ArchbenchCore
 
 extension ProbeReport {
-    /// The DESIGN.md JSON: snake_case keys, sorted so runs diff cleanly.
+    /// The `probe --json` document.
     public func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        try JSONCoding.string(self)
     }
 }

@@ -1,5 +1,5 @@
+import Analysis
 import Foundation
-import Probes
 
 extension ProbeReport {
     /// How many syscalls each process's table lists before summing the rest into one line.

@@ -4,7 +4,7 @@ import Glibc
 import ArchbenchCore
 import ArgumentParser
 
-/// The entry point maps every failure to a documented exit code (DESIGN.md): argument errors are 2
+/// The entry point maps every failure to a documented exit code (docs/architecture.md): argument errors are 2
 /// (swift-argument-parser would use 64), and errors from the libraries carry their own code.
 func runArchbench() -> Never {
     do {

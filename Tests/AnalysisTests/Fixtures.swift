@@ -1,4 +1,5 @@
 import Analysis
+import Recording
 
 /// x86_64 syscall numbers the synthetic traces use.
 enum Syscall {

@@ -1,4 +1,5 @@
 import Analysis
+import Recording
 import Foundation
 import XCTest
 
@@ -78,8 +79,8 @@ final class PauseDetectorTests: XCTestCase {
     func testAnIdleThreadPoolWokenByABurstIsNotAPause() {
         // Four pool threads idle on their queue (futex) since finishing their last requests at
         // unrelated times, a dispatcher idle in epoll_wait; a burst of requests at 20 ms wakes the
-        // dispatcher, which hands one to each within microseconds. Measured on a Java HttpServer
-        // (fixed pool of 4) under 3000 req/s: 703 such "pauses" in 8 s outside any safepoint.
+        // dispatcher, which hands one to each within microseconds: what a Java HttpServer with a
+        // fixed pool of 4 does under load (docs/accuracy.md).
         var trace = Trace()
         for worker: Int32 in 101...104 {
             trace.serve(worker, from: 0, to: 9)
@@ -226,7 +227,7 @@ final class PauseDetectorTests: XCTestCase {
         XCTAssertEqual(detector.waitKind(of: OffCPUInterval(tid: 1, tgid: 1, startNs: 0, endNs: 1, syscall: 74)), .other)
     }
 
-    func testJSONKeysAreDesignMDs() throws {
+    func testJSONKeysAreTheContracts() throws {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let pause = DetectedPause(pid: 7, startNs: 10, durationNs: 5, stoppedThreads: [8, 9])

@@ -1,5 +1,6 @@
 import Foundation
 import Load
+import Recording
 import TestSupport
 import XCTest
 

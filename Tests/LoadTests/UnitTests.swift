@@ -82,3 +82,41 @@ final class WebSocketFrameTests: XCTestCase {
         XCTAssertEqual(frame.header_length, 2)
     }
 }
+
+/// The bucketing shared with the kernel's histograms (bpf/log_linear.h), as CLoadGen's module exports it.
+final class LogLinearTests: XCTestCase {
+    /// The syscall histograms' slots as bpf/syscalls.h describes them, written out independently:
+    /// values below 16 exact, then 16 slots per power of two, clamped to the 528th. bits = 5 gives them.
+    func testFiveBitsIsTheSyscallHistogramsLayout() {
+        func kernelSlot(_ ns: UInt64) -> UInt32 {
+            if ns < 16 { return UInt32(ns) }
+            let msb = UInt64(63 - ns.leadingZeroBitCount)
+            return min(UInt32((msb - 3) * 16 + ((ns >> (msb - 4)) & 15)), 527)
+        }
+        var values = Array(UInt64(0)..<5000)
+        for shift in 0..<64 {
+            let power = UInt64(1) << shift
+            values += [power - 1, power, power + 1, power + power / 3]
+        }
+        let mismatches = values.filter { min(ab_log_linear_index(5, $0), 527) != kernelSlot($0) }
+        XCTAssertEqual(mismatches, [])
+        XCTAssertEqual(ab_log_linear_index(5, (1 << 36) - 1), 527, "528 slots reach 2^36 ns")
+    }
+
+    func testBucketsTileTheValuesWithoutGapOrOverlap() {
+        for bits: UInt32 in [2, 4, 5, 11] {
+            var next: UInt64 = 0
+            var broken: [UInt32] = []
+            for index in 0..<ab_log_linear_index(bits, 1 << 36) {
+                let width = ab_log_linear_width(bits, index)
+                if ab_log_linear_lowest(bits, index) != next || ab_log_linear_index(bits, next) != index
+                    || ab_log_linear_index(bits, next + width - 1) != index {
+                    broken.append(index)
+                }
+                next += width
+            }
+            XCTAssertEqual(broken, [], "bits \(bits)")
+            XCTAssertEqual(next, 1 << 36, "bits \(bits)")
+        }
+    }
+}

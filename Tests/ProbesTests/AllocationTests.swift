@@ -1,6 +1,8 @@
 import CProbe
 import Foundation
+import ArchbenchCore
 @testable import Probes
+import Recording
 import TestSupport
 import XCTest
 
@@ -13,14 +15,14 @@ final class AllocationTests: XCTestCase {
     /// its report. `alive`: the run ends by its duration while the helper still waits (the memory
     /// map is read live); otherwise the helper exits once done and the run ends with it (the map
     /// kept from while it ran is used).
-    func probeHelper(count: Int, size: Int, sampleEvery: UInt32, alive: Bool) throws -> AllocationReport {
+    func probeHelper(count: Int, size: Int, sampleEvery: UInt32, alive: Bool) throws -> AllocationRecord {
         if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
         let target = try RunningProcess(BuiltProducts.helper, ["alloc", "\(count)", "\(size)"])
         defer { _ = target.finish(timeout: 10) }
         let messages = MessageLog()
         var request = ProbeRequest(pids: [target.pid], duration: alive ? 4 : 60)
         request.allocationSampleEvery = sampleEvery
-        let runner = RunnerThread { [request] in try ProbeRunner.run(request) { messages.add($0) } }
+        let runner = RunnerThread { [request] in try ProbeRecorder.record(request) { messages.add($0) } }
         XCTAssertTrue(messages.wait(containing: "probing pid \(target.pid)"), "the probe never attached")
         target.write("go\n")
         let deadline = Date().addingTimeInterval(alive ? 3.5 : 50)
@@ -38,7 +40,7 @@ final class AllocationTests: XCTestCase {
     }
 
     /// The stacks with `function` among their frames, summed.
-    func outstanding(_ report: AllocationReport, in function: String) -> AllocationStack {
+    func outstanding(_ report: AllocationRecord, in function: String) -> AllocationStack {
         report.stacks.filter { $0.frames.contains { $0.hasPrefix(function + "+0x") } }
             .reduce(AllocationStack(estimatedBytes: 0, estimatedCount: 0, sampledBytes: 0, sampledCount: 0, frames: [])) {
                 AllocationStack(estimatedBytes: $0.estimatedBytes + $1.estimatedBytes,
@@ -106,7 +108,7 @@ final class AllocationTests: XCTestCase {
         guard built.status == 0 else { throw XCTSkip("cc -static failed (no static libc?): \(built.stderr)") }
         var request = ProbeRequest(command: [binary.path])
         request.allocationSampleEvery = 1
-        let report = try ProbeRunner.run(request) { _ in }
+        let report = try ProbeRecorder.record(request) { _ in }
         XCTAssertEqual(report.command?.exit?.code, 0)
         let process = try XCTUnwrap(report.processes.first { $0.pid == report.command?.pid })
         let error = try XCTUnwrap(process.allocations?.error)
@@ -118,7 +120,7 @@ final class AllocationTests: XCTestCase {
         XCTAssertFalse(KernelProbe.families(adding: []).contains(.alloc))
         XCTAssertTrue(KernelProbe.families(adding: [.alloc]).contains(.alloc))
         if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
-        let report = try ProbeRunner.run(ProbeRequest(command: [BuiltProducts.helper, "getppid", "10"])) { _ in }
+        let report = try ProbeRecorder.record(ProbeRequest(command: [BuiltProducts.helper, "getppid", "10"])) { _ in }
         XCTAssertTrue(report.processes.allSatisfy { $0.allocations == nil })
     }
 
@@ -152,7 +154,7 @@ final class SymbolizerTests: XCTestCase {
     }
 
     func testLibcFunctionsAreNamed() throws {
-        let map = MemoryMap(parsing: try XCTUnwrap(ArchbenchCoreRead.maps()))
+        let map = try XCTUnwrap(ProcessTable.memoryMap(pid: getpid()))
         let symbolizer = Symbolizer()
         let program = try XCTUnwrap(dlopen(nil, RTLD_NOW))
         for name in ["malloc", "free", "calloc"] {
@@ -181,17 +183,10 @@ final class UprobeSiteTests: XCTestCase {
     }
 
     func testTheOffsetInThisMachinesLibcIsOnAnEmulatedInstruction() throws {
-        let libc = try XCTUnwrap(AllocationTracker.libc(in: MemoryMap(parsing: try XCTUnwrap(ArchbenchCoreRead.maps()))))
+        let libc = try XCTUnwrap(AllocProbe.libc(in: try XCTUnwrap(ProcessTable.memoryMap(pid: getpid()))))
         let offset = UprobeSite.entryOffset(of: "free", in: libc.path)
         print("measured: free's entry probe in \(libc.path) goes at +\(offset)")
         XCTAssertTrue([0, 2, 3, 7].contains(offset), "\(offset)")
         XCTAssertEqual(UprobeSite.entryOffset(of: "no_such_function_here", in: libc.path), 0)
-    }
-}
-
-enum ArchbenchCoreRead {
-    static func maps() -> String? {
-        guard let handle = FileHandle(forReadingAtPath: "/proc/self/maps"), let data = try? handle.readToEnd() else { return nil }
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -11,9 +11,9 @@ final class PauseDetectionTests: XCTestCase {
         let output = FileManager.default.temporaryDirectory.appending(path: "ab-pauses-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: output) }
         let helper = BuiltProducts.directory.appending(path: "ab-pausehelper").path
-        let report = try ProbeRunner.run(ProbeRequest(command: [
+        let report = ProbeAnalysis.report(of: try ProbeRecorder.record(ProbeRequest(command: [
             helper, "--threads", "4", "--every-ms", "100", "--pause-ms", "10", "--duration-ms", "3000", "--out", output,
-        ])) { _ in }
+        ])) { _ in })
         XCTAssertEqual(report.command?.exit?.code, 0)
         let schedule = try PauseSchedule(parsing: String(contentsOfFile: output, encoding: .utf8))
         XCTAssertGreaterThanOrEqual(schedule.pauses.count, 20)

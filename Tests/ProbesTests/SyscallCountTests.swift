@@ -1,6 +1,7 @@
 import CProbe
 import Foundation
 import Probes
+import Recording
 import TestSupport
 import XCTest
 
@@ -14,7 +15,7 @@ final class SyscallCountTests: XCTestCase {
     }
 
     func testSpawnedCommandGetppidCountIsExact() throws {
-        let report = try ProbeRunner.run(
+        let report = try ProbeRecorder.record(
             traced(ProbeRequest(command: [BuiltProducts.helper, "getppid", "\(Self.calls)"]))) { _ in }
         let command = try XCTUnwrap(report.command)
         XCTAssertEqual(command.exit, ExitStatus(waitStatus: 0))
@@ -29,7 +30,7 @@ final class SyscallCountTests: XCTestCase {
     }
 
     func testForkedChildrenAreFollowedEachWithExactCounts() throws {
-        let report = try ProbeRunner.run(
+        let report = try ProbeRecorder.record(
             traced(ProbeRequest(command: [BuiltProducts.helper, "fork-tree", "3", "\(Self.calls)"]))) { _ in }
         let parent = try XCTUnwrap(report.command?.pid)
         XCTAssertEqual(report.command?.exit?.code, 0)
@@ -49,7 +50,7 @@ final class SyscallCountTests: XCTestCase {
         let target = try RunningProcess(BuiltProducts.helper, ["wait-getppid", "5000"])
         defer { _ = target.finish(timeout: 5) }
         let messages = MessageLog()
-        let runner = RunnerThread { try ProbeRunner.run(traced(ProbeRequest(pids: [target.pid], duration: 30))) { messages.add($0) } }
+        let runner = RunnerThread { try ProbeRecorder.record(traced(ProbeRequest(pids: [target.pid], duration: 30))) { messages.add($0) } }
         XCTAssertTrue(messages.wait(containing: "probing pid \(target.pid)"), "the probe never attached")
         target.write("go\n")
         let report = try runner.result()
@@ -60,7 +61,7 @@ final class SyscallCountTests: XCTestCase {
     }
 
     func testSyscallsAreOnlyTracedWhenAskedFor() throws {
-        let report = try ProbeRunner.run(ProbeRequest(command: [BuiltProducts.helper, "getppid", "1000"])) { _ in }
+        let report = try ProbeRecorder.record(ProbeRequest(command: [BuiltProducts.helper, "getppid", "1000"])) { _ in }
         XCTAssertFalse(report.syscallsTraced)
         XCTAssertFalse(report.families.contains("syscalls"), "\(report.families)")
         XCTAssertTrue(report.families.contains("sched"), "\(report.families)")
@@ -71,7 +72,7 @@ final class SyscallCountTests: XCTestCase {
 
     func testTheDurationEndsTheRunAndStopsTheCommand() throws {
         let started = Date()
-        let report = try ProbeRunner.run(
+        let report = try ProbeRecorder.record(
             ProbeRequest(command: [BuiltProducts.helper, "sleep", "30"], duration: 0.5)) { _ in }
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)
         XCTAssertEqual(report.endReason, "duration")
@@ -117,16 +118,16 @@ final class MessageLog: @unchecked Sendable {
 /// Runs a probe session on its own thread so the test can act on the target meanwhile.
 final class RunnerThread: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
-    private var outcome: Result<ProbeReport, Error>?
+    private var outcome: Result<ProbeRecording, Error>?
 
-    init(_ body: @escaping @Sendable () throws -> ProbeReport) {
+    init(_ body: @escaping @Sendable () throws -> ProbeRecording) {
         Thread { [self] in
             outcome = Result { try body() }
             done.signal()
         }.start()
     }
 
-    func result(timeout: Double = 60) throws -> ProbeReport {
+    func result(timeout: Double = 60) throws -> ProbeRecording {
         guard done.wait(timeout: .now() + timeout) == .success, let outcome else {
             throw XCTSkip("the probe run did not finish in \(timeout) s")
         }

@@ -13,7 +13,7 @@ final class TCPTests: XCTestCase {
         let messages = MessageLog()
         let port = server.port
         let runner = RunnerThread {
-            try ProbeRunner.run(ProbeRequest(targets: [TargetSpec(.port(port), label: "server")], duration: 30)) {
+            try ProbeRecorder.record(ProbeRequest(targets: [TargetSpec(.port(port), label: "server")], duration: 30)) {
                 messages.add($0)
             }
         }

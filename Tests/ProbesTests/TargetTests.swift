@@ -16,11 +16,11 @@ final class TargetTests: XCTestCase {
         if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
         let server = try TestServer()
         defer { _ = server.stop() }
-        let report = try ProbeRunner.run(ProbeRequest(targets: [TargetSpec(.port(server.port), label: "web")], duration: 0.5)) { _ in }
+        let report = try ProbeRecorder.record(ProbeRequest(targets: [TargetSpec(.port(server.port), label: "web")], duration: 0.5)) { _ in }
         let process = try XCTUnwrap(report.processes.first { $0.pid == server.process.pid })
         XCTAssertEqual(process.label, "web")
 
-        let forked = try ProbeRunner.run(
+        let forked = try ProbeRecorder.record(
             ProbeRequest(command: [BuiltProducts.helper, "fork-tree", "2", "10"], commandLabel: "orders")) { _ in }
         XCTAssertEqual(forked.processes.count, 3)
         XCTAssertEqual(Set(forked.processes.map(\.label)), ["orders"], "children inherit the label")
@@ -31,7 +31,7 @@ final class TargetTests: XCTestCase {
         let server = try TestServer()
         let port = server.port
         _ = server.stop()
-        XCTAssertThrowsError(try ProbeRunner.run(ProbeRequest(targets: [TargetSpec(.port(port))])) { _ in }) { error in
+        XCTAssertThrowsError(try ProbeRecorder.record(ProbeRequest(targets: [TargetSpec(.port(port))])) { _ in }) { error in
             XCTAssertEqual("\(error)", "no process listens on TCP port \(port)")
             XCTAssertEqual((error as? ProbeError)?.exitCode, .environment)
         }

@@ -1,6 +1,7 @@
 /* archbench's load generator: one epoll loop per thread over non-blocking sockets, HTTP/1.1
  * keep-alive (pipelining, connection churn, a weighted endpoint mix) or WebSocket echo, closed loop
- * or open loop at a fixed rate with coordinated-omission correction. Timing is CLOCK_MONOTONIC ns.
+ * or open loop at a fixed rate with coordinated-omission correction. Timing is CLOCK_MONOTONIC ns
+ * (ab_monotonic_ns, CCommon's ab_clock.h).
  *
  * Library code: it never prints, exits or aborts. Constructors return NULL and set errno; int
  * functions return 0 or -errno. A run is started, polled (live counters; per-window and slow-request
@@ -124,7 +125,5 @@ struct ab_slow_request {
 };
 size_t ab_load_run__slow_count(struct ab_load_run *run);
 size_t ab_load_run__slow_requests(struct ab_load_run *run, struct ab_slow_request *out, size_t capacity);
-
-uint64_t ab_load_monotonic_ns(void);
 
 #endif

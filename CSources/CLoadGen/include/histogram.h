@@ -1,10 +1,12 @@
 /* A log-linear latency histogram in the manner of HdrHistogram: values below 2^bits are counted
  * exactly, larger ones in buckets no wider than 1/2^(bits-1) of their value, so `bits` = 11 keeps
- * three significant digits. Written here rather than taken from a library because it is on the hot
- * path of every response (one clz, two shifts, one increment) and Debian packages no C HdrHistogram. */
+ * three significant digits. The bucketing is bpf/log_linear.h's, the one the kernel's syscall
+ * histograms use. Written here rather than taken from a library because it is on the hot path of
+ * every response (one clz, two shifts, one increment) and Debian packages no C HdrHistogram. */
 #ifndef AB_HISTOGRAM_H
 #define AB_HISTOGRAM_H
 
+#include <ab_log_linear.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,14 +34,7 @@ size_t ab_histogram__bytes(uint32_t bits);
 
 static inline uint32_t ab_histogram__index(uint32_t bits, uint64_t value)
 {
-	uint32_t msb, shift;
-
-	if (value < (1ull << bits))
-		return (uint32_t)value;
-	msb = 63u - (uint32_t)__builtin_clzll(value);
-	shift = msb - bits + 1;
-	return (1u << bits) + (shift - 1) * (1u << (bits - 1)) +
-	       (uint32_t)((value >> shift) - (1ull << (bits - 1)));
+	return ab_log_linear_index(bits, value);
 }
 
 static inline void ab_histogram__record(struct ab_histogram *h, uint64_t value)
@@ -55,8 +50,10 @@ static inline void ab_histogram__record(struct ab_histogram *h, uint64_t value)
 		h->max = value;
 }
 
-/* Adds `from` into `into`; both must have the same bits. */
+/* Adds `from` into `into`; both must have the same bits (else -EINVAL). */
 int ab_histogram__merge(struct ab_histogram *into, const struct ab_histogram *from);
+/* Makes `into` a copy of `from`; both must have the same bits (else -EINVAL). */
+int ab_histogram__copy(struct ab_histogram *into, const struct ab_histogram *from);
 /* The highest value equivalent to the one at `percentile` (0-100], as HdrHistogram reports it;
  * the exact max at 100. 0 for an empty histogram. */
 uint64_t ab_histogram__percentile(const struct ab_histogram *h, double percentile);

@@ -10,6 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* From CCommon, re-exported to Swift with this module: ab_monotonic_ns (the clock the probes' times
+ * are on) and the bucketing of syscall_latency's slots (ab_log_linear_*, with AB_LATENCY_BITS). */
+#include <ab_clock.h>
+#include <ab_log_linear.h>
+
 /* The structs the kernel side and Swift both read, imported into Swift from here. */
 #include "../../../bpf/targets.h"
 #include "../../../bpf/syscalls.h"
@@ -54,6 +59,11 @@ long ab_probe__map_dump(struct ab_probe *probe, const char *map, void *keys, voi
 int ab_probe__set_rodata(struct ab_probe *probe, const char *family, const char *variable, const void *value,
 			 size_t size);
 
+/* How many times the kernel skipped one of the family's programs because that program was already
+ * running on the CPU (a BPF program can be preempted, and the next event on that CPU then finds it
+ * busy): each skip is an event the family did not see. */
+int ab_probe__recursion_misses(struct ab_probe *probe, const char *family, uint64_t *misses);
+
 /* Ring buffers: after load, `collect` starts gathering a ring buffer map's records (each
  * `record_size` bytes) into memory; `poll` moves what the kernel wrote there without blocking and
  * returns how many records it added; `take` copies up to `capacity` gathered records out and forgets
@@ -67,8 +77,5 @@ uint64_t ab_probe__collect_dropped(struct ab_probe *probe, const char *map);
 
 /* The last warnings libbpf printed (it explains verifier and CO-RE failures), for error messages. */
 const char *ab_probe__libbpf_log(void);
-
-/* CLOCK_MONOTONIC in nanoseconds: the clock bpf_ktime_get_ns uses. */
-uint64_t ab_monotonic_ns(void);
 
 #endif

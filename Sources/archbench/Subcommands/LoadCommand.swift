@@ -69,7 +69,7 @@ struct LoadCommand: ParsableCommand {
     @Option(name: .customLong("message-bytes"), help: "WebSocket payload size in bytes (at least the 24-byte stamp, 48 as text).")
     var messageBytes = 64
 
-    @Flag(help: "Print the DESIGN.md JSON instead of the summary.")
+    @Flag(help: "Print the result as JSON (keys in docs/architecture.md) instead of the summary.")
     var json = false
 
     func validate() throws {

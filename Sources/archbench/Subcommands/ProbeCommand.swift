@@ -5,6 +5,7 @@ import ArchbenchCore
 import ArgumentParser
 import Probes
 import Reports
+import Suite
 
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,8 +45,8 @@ struct ProbeCommand: ParsableCommand {
     var duration: Double?
 
     @Flag(help: ArgumentHelp("Also count and time every syscall of the targets. Off by default: the kernel's raw "
-                             + "syscall tracepoints slow every syscall on the machine (nginx under wrk lost 4-19% "
-                             + "of its req/s on the development VM; the default probes, within the benchmark's noise)."))
+                             + "syscall tracepoints slow every syscall on the machine, the untraced ones too "
+                             + "(measured by bench/syscall-tracepoint-floor.sh; see docs/benchmarks.md)."))
     var syscalls = false
 
     @Flag(help: ArgumentHelp("Also attribute native allocations (libc malloc, calloc, realloc, free, …) to user stacks "
@@ -54,10 +55,10 @@ struct ProbeCommand: ParsableCommand {
 
     @Option(name: .customLong("alloc-sample"),
             help: ArgumentHelp("With --alloc, track one allocation in N (weighted by N in the estimates; 1 tracks all, exactly; "
-                               + "default \(AllocationTracker.defaultSampleEvery)).", valueName: "N"))
+                               + "default \(AllocProbe.defaultSampleEvery)).", valueName: "N"))
     var allocSample: Int?
 
-    @Flag(help: "Print the DESIGN.md JSON instead of tables.")
+    @Flag(help: "Print the report as JSON (keys in docs/architecture.md) instead of tables.")
     var json = false
 
     @Argument(parsing: .postTerminator, help: ArgumentHelp("A command to run under the probes.", valueName: "command"))
@@ -113,8 +114,8 @@ struct ProbeCommand: ParsableCommand {
         var request = ProbeRequest(targets: try targets(), command: command, commandLabel: label, duration: duration)
         request.btfPath = btf
         if syscalls { request.optionalFamilies.insert(.syscalls) }
-        if alloc { request.allocationSampleEvery = UInt32(allocSample ?? Int(AllocationTracker.defaultSampleEvery)) }
-        let report = try ProbeRunner.run(request) { message in
+        if alloc { request.allocationSampleEvery = UInt32(allocSample ?? Int(AllocProbe.defaultSampleEvery)) }
+        let report = try ProbeRun.run(request) { message in
             Console.error("archbench: \(message)")
         }
         print(json ? try report.json() : report.text())

@@ -39,8 +39,8 @@
 #define CHECK_US 50		/* work between two safepoint checks */
 #define IDLE_MS 2		/* the idle wait between requests: above the 1 ms off-CPU threshold */
 /* Below glibc's mmap threshold (128 KiB): a larger block is mmapped and unmapped each time, and an
- * unmap's TLB shootdown waits for the other vCPU, which a VM's host may not be running: one step
- * then took milliseconds and the collector overran its pause (seen as 12.5 ms of CPU for 10). */
+ * unmap's TLB shootdown waits for the other vCPU, which a VM's host may not be running, so one step
+ * can take milliseconds and the collector overrun its pause (docs/accuracy.md). */
 #define CHURN_MAX_BYTES (64 * 1024)
 
 static long workers_wanted, every_ms, pause_ms, duration_ms;

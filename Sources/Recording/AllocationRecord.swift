@@ -1,6 +1,9 @@
 /// A process's outstanding native allocations by user stack (`archbench probe --alloc`), under the
 /// `allocations` key of each process in the JSON.
-public struct AllocationReport: Codable, Sendable, Equatable {
+public struct AllocationRecord: Codable, Sendable, Equatable {
+    /// Stacks listed per process, most outstanding bytes first.
+    public static let stacksListed = 20
+
     /// One allocation in this many was tracked (1: all, and the counts are exact) ...
     public var sampleEvery: UInt32
     /// ... except those of at least this size, always tracked.
@@ -43,4 +46,13 @@ public struct AllocationStack: Codable, Sendable, Equatable {
     /// Innermost first: `function+0xoff (binary)`, or the address when no symbol covers it; empty
     /// when the stack could not be captured (counted in lost_events as alloc.no_stack).
     public var frames: [String]
+
+    public init(estimatedBytes: UInt64, estimatedCount: UInt64, sampledBytes: UInt64, sampledCount: UInt64,
+                frames: [String]) {
+        self.estimatedBytes = estimatedBytes
+        self.estimatedCount = estimatedCount
+        self.sampledBytes = sampledBytes
+        self.sampledCount = sampledCount
+        self.frames = frames
+    }
 }

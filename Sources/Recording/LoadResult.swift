@@ -6,6 +6,15 @@ public struct LatencySummary: Codable, Sendable, Equatable {
     public var p999: Double
     public var max: Double
     public var mean: Double
+
+    public init(p50: Double, p90: Double, p99: Double, p999: Double, max: Double, mean: Double) {
+        self.p50 = p50
+        self.p90 = p90
+        self.p99 = p99
+        self.p999 = p999
+        self.max = max
+        self.mean = mean
+    }
 }
 
 public struct ErrorCounts: Codable, Sendable, Equatable {
@@ -41,6 +50,21 @@ public struct EndpointResult: Codable, Sendable {
     public var uncorrectedLatencyUs: LatencySummary?
     public var errors: ErrorCounts
     public var statusCounts: [String: UInt64]
+
+    public init(method: String, path: String, weight: UInt32, sent: UInt64, requests: UInt64, requestsPerS: Double,
+                latencyUs: LatencySummary, uncorrectedLatencyUs: LatencySummary? = nil, errors: ErrorCounts,
+                statusCounts: [String: UInt64]) {
+        self.method = method
+        self.path = path
+        self.weight = weight
+        self.sent = sent
+        self.requests = requests
+        self.requestsPerS = requestsPerS
+        self.latencyUs = latencyUs
+        self.uncorrectedLatencyUs = uncorrectedLatencyUs
+        self.errors = errors
+        self.statusCounts = statusCounts
+    }
 }
 
 /// One period of the run (100 ms by default), all threads merged; latency is the corrected one.
@@ -54,6 +78,18 @@ public struct LoadWindow: Codable, Sendable {
     public var maxUs: Double
     /// Responses by latency: [i] counts [2^i, 2^(i+1)) µs, [0] also everything under 2 µs.
     public var log2Counts: [UInt32]
+
+    public init(startNs: UInt64, responses: UInt64, errors: UInt64, p50Us: Double, p90Us: Double, p99Us: Double,
+                maxUs: Double, log2Counts: [UInt32]) {
+        self.startNs = startNs
+        self.responses = responses
+        self.errors = errors
+        self.p50Us = p50Us
+        self.p90Us = p90Us
+        self.p99Us = p99Us
+        self.maxUs = maxUs
+        self.log2Counts = log2Counts
+    }
 }
 
 /// A request slower than the running p99 when it completed, with monotonic times for correlation.
@@ -64,9 +100,19 @@ public struct SlowRequest: Codable, Sendable {
     public var connection: UInt32
     public var endpoint: Int
     public var status: Int
+
+    public init(intendedNs: UInt64, sentNs: UInt64, endNs: UInt64, connection: UInt32, endpoint: Int, status: Int) {
+        self.intendedNs = intendedNs
+        self.sentNs = sentNs
+        self.endNs = endNs
+        self.connection = connection
+        self.endpoint = endpoint
+        self.status = status
+    }
 }
 
-/// The DESIGN.md `archbench load --json` shape (snake_case keys), plus detail for the analysis.
+/// What the load generator recorded: the `archbench load --json` shape (docs/architecture.md;
+/// snake_case keys), plus the detail the analysis needs (windows, slow requests).
 public struct LoadResult: Codable, Sendable {
     public var url: String
     public var threads: Int
@@ -102,9 +148,50 @@ public struct LoadResult: Codable, Sendable {
     public var slowRequestsDropped: UInt64
     public var windowsDropped: UInt64
     public var stoppedEarly: Bool
+
+    public init(url: String, threads: Int, connections: Int, mode: String, requests: UInt64, sent: UInt64,
+                durationS: Double, requestsPerS: Double, latencyUs: LatencySummary, errors: ErrorCounts,
+                statusCounts: [String: UInt64], targetRate: Double? = nil,
+                uncorrectedLatencyUs: LatencySummary? = nil, achievedRate: Double, sendLagUs: LatencySummary? = nil,
+                lateSends: UInt64, droppedSends: UInt64, bytesRead: UInt64, bytesWritten: UInt64, connects: UInt64,
+                pingsAnswered: UInt64, serverCloses: UInt64, startNs: UInt64, endNs: UInt64,
+                endpoints: [EndpointResult], windows: [LoadWindow], slowRequests: [SlowRequest],
+                slowRequestsDropped: UInt64, windowsDropped: UInt64, stoppedEarly: Bool) {
+        self.url = url
+        self.threads = threads
+        self.connections = connections
+        self.mode = mode
+        self.requests = requests
+        self.sent = sent
+        self.durationS = durationS
+        self.requestsPerS = requestsPerS
+        self.latencyUs = latencyUs
+        self.errors = errors
+        self.statusCounts = statusCounts
+        self.targetRate = targetRate
+        self.uncorrectedLatencyUs = uncorrectedLatencyUs
+        self.achievedRate = achievedRate
+        self.sendLagUs = sendLagUs
+        self.lateSends = lateSends
+        self.droppedSends = droppedSends
+        self.bytesRead = bytesRead
+        self.bytesWritten = bytesWritten
+        self.connects = connects
+        self.pingsAnswered = pingsAnswered
+        self.serverCloses = serverCloses
+        self.startNs = startNs
+        self.endNs = endNs
+        self.endpoints = endpoints
+        self.windows = windows
+        self.slowRequests = slowRequests
+        self.slowRequestsDropped = slowRequestsDropped
+        self.windowsDropped = windowsDropped
+        self.stoppedEarly = stoppedEarly
+    }
 }
 
-/// An optional that is written as `null` rather than left out, for keys DESIGN.md promises.
+/// An optional that is written as `null` rather than left out, for keys the JSON contract promises
+/// (docs/architecture.md).
 @propertyWrapper
 public struct NullEncoded<Value: Codable & Sendable>: Codable, Sendable {
     public var wrappedValue: Value?

@@ -1,19 +1,20 @@
 import ArchbenchCore
 import CProbe
 import Foundation
+import Recording
 
-/// The allocation probes (bpf/alloc.bpf.c) of a session: attached to each target process's libc
+/// bpf/alloc.bpf.c, the allocation probes of a session (opt-in): attached to each target process's libc
 /// as the process is found (its uprobes do not follow forks, so every forked child is attached on
-/// its own), and read into an `AllocationReport` per process at the end, symbolized through the
+/// its own), and read into an `AllocationRecord` per process at the end, symbolized through the
 /// process's memory map (read at the end while it lives, else the last copy taken while it ran).
-public final class AllocationTracker {
-    /// The default of `--alloc-sample`: see the README for what it costs against tracking all.
+public final class AllocProbe: FamilyProbe {
+    static let family = ProbeFamily.alloc
+    /// The default of `--alloc-sample`: what sampling costs against tracking all is measured by
+    /// bench/alloc-overhead.py (docs/alloc.md).
     public static let defaultSampleEvery: UInt32 = 64
     /// Allocations this large are always tracked: glibc serves them by mmap(2), a syscall that costs
     /// more than tracking them, and a leak of a few large blocks must not be missed by the sample.
     public static let alwaysSampledBytes: UInt64 = 128 << 10
-    /// Stacks listed per process, most outstanding bytes first.
-    public static let stacksReported = 20
     static let lostReasons: [UInt32: String] = [
         UInt32(ALLOC_LOST_NO_STACK.rawValue): "no_stack", UInt32(ALLOC_LOST_THREAD_SLOT.rawValue): "thread_slot",
     ]
@@ -67,9 +68,7 @@ public final class AllocationTracker {
         if case .failed = attachments[pid] { return }
         let now = ab_monotonic_ns()
         if let next = nextCheckNs[pid], now < next { return }
-        guard let text = ProcessTable.read("/proc/\(pid)/maps") else { return }
-        let map = MemoryMap(parsing: text)
-        guard !map.regions.isEmpty else { return }
+        guard let map = ProcessTable.memoryMap(pid: pid), !map.regions.isEmpty else { return }
         maps[pid] = map
         guard let libc = Self.libc(in: map) else {
             // The dynamic loader maps libc moments after exec: wait while it is there alone.
@@ -99,15 +98,12 @@ public final class AllocationTracker {
     /// a command archbench started is stopped.
     func snapshotMaps() {
         for pid in attachments.keys {
-            if let text = ProcessTable.read("/proc/\(pid)/maps") {
-                let map = MemoryMap(parsing: text)
-                if !map.regions.isEmpty { maps[pid] = map }
-            }
+            if let map = ProcessTable.memoryMap(pid: pid), !map.regions.isEmpty { maps[pid] = map }
         }
     }
 
     /// Fills in `allocations` of every process: its top stacks by outstanding bytes, symbolized.
-    public func annotate(_ processes: inout [ProcessReport]) throws(ProbeError) {
+    func annotate(_ processes: inout [ProcessRecord]) throws(ProbeError) {
         snapshotMaps()
         let sites = try session.entries(of: "alloc_outstanding", key: alloc_site.self, value: alloc_outstanding.self)
         var stacks: [Int32: alloc_stack] = [:]
@@ -118,7 +114,7 @@ public final class AllocationTracker {
         let symbolizer = Symbolizer()
         for index in processes.indices {
             let pid = processes[index].pid
-            var report = AllocationReport(sampleEvery: sampleEvery, alwaysSampledBytes: Self.alwaysSampledBytes,
+            var report = AllocationRecord(sampleEvery: sampleEvery, alwaysSampledBytes: Self.alwaysSampledBytes,
                                           probes: nil, error: nil)
             switch attachments[pid] {
             case .attached(let libc, _, let freeOffset)?:
@@ -136,12 +132,12 @@ public final class AllocationTracker {
                 report.sampledBytes += value.sampled_bytes
                 report.sampledCount += value.sampled_count
             }
-            report.stacks = own.prefix(Self.stacksReported).map { value, addresses in
+            report.stacks = own.prefix(AllocationRecord.stacksListed).map { value, addresses in
                 AllocationStack(estimatedBytes: value.estimated_bytes, estimatedCount: value.estimated_count,
                                 sampledBytes: value.sampled_bytes, sampledCount: value.sampled_count,
                                 frames: addresses.map { symbolizer.name(ofReturnAddress: $0, in: maps[pid]) })
             }
-            report.stacksNotShown = max(0, own.count - Self.stacksReported)
+            report.stacksNotShown = max(0, own.count - AllocationRecord.stacksListed)
             processes[index].allocations = report
         }
     }

@@ -1,8 +1,8 @@
 /// One off-CPU interval of a thread, as the kernel delivers it (`struct offcpu_event` in bpf/sched.h):
 /// from the switch-out to the next switch-in of one thread.
 ///
-/// The kernel reports only intervals at least its threshold long (`min_offcpu_ns`, planned 1 ms). A
-/// shorter one is never seen, so between two reported intervals a thread was on a CPU, or off it only
+/// The kernel reports only intervals at least its threshold long (`ProbeRecording.minOffcpuIntervalNs`).
+/// A shorter one is never seen, so between two reported intervals a thread was on a CPU, or off it only
 /// briefly: the analysis counts that time as on-CPU.
 public struct OffCPUInterval: Codable, Sendable, Hashable {
     public var tid: Int32
@@ -14,7 +14,8 @@ public struct OffCPUInterval: Codable, Sendable, Hashable {
     /// The part of the interval spent runnable, waiting for a CPU: all of it when the thread was
     /// preempted, the tail after the wake-up when it blocked.
     public var runqNs: UInt64
-    /// The x86_64 syscall it was blocked in (futex = 202), nil when none (the kernel's -1).
+    /// The syscall it was blocked in, by the kernel's number (`SyscallTable` names it), nil when none
+    /// (the kernel's -1).
     public var syscall: Int32?
     /// It was switched out while runnable (preempted), not because it blocked.
     public var preempted: Bool
@@ -38,33 +39,4 @@ public struct OffCPUInterval: Codable, Sendable, Hashable {
     /// rather than by the switch-in (which on a busy machine comes milliseconds later). A preempted
     /// interval was runnable throughout, so its wake is its start.
     public var wakeNs: UInt64 { endNs - min(runqNs, durationNs) }
-}
-
-/// Per-thread totals over the run (the kernel's `struct thread_sched`, plus the thread list): what the
-/// detector needs to know about a thread that it may not have seen off-CPU.
-public struct ThreadActivity: Codable, Sendable, Hashable {
-    public var tid: Int32
-    public var tgid: Int32
-    /// Time on a CPU over the run. It bounds how long the thread can have run inside any interval,
-    /// which tells a thread that sat blocked (and so never reported an interval) from one that ran.
-    public var onCpuNs: UInt64
-
-    public init(tid: Int32, tgid: Int32, onCpuNs: UInt64) {
-        self.tid = tid
-        self.tgid = tgid
-        self.onCpuNs = onCpuNs
-    }
-}
-
-/// What an off-CPU interval says about a thread's progress.
-public enum WaitKind: String, Sendable, Hashable {
-    /// Blocked in a lock or condition wait (futex, …): the thread wanted to go on and something held
-    /// it; a stop-the-world pause parks threads this way.
-    case stopping
-    /// Waiting for work (epoll_wait, accept, read on a socket, nanosleep, …): an idle server waits
-    /// this way and must not look paused.
-    case idle
-    /// Anything else: preempted (runnable), blocked outside a syscall (a page fault) or in another
-    /// syscall (disk I/O, …). The thread made no progress, but nothing says the process stopped it.
-    case other
 }

@@ -1,30 +1,36 @@
 import CProbe
+import Recording
 
-/// Summary of one syscall's latency histogram, in ns.
-public struct LatencyStats: Codable, Sendable, Equatable {
-    public var count: UInt64
-    public var p50: UInt64
-    public var p90: UInt64
-    public var p99: UInt64
-    /// Exact: the kernel keeps the sum.
-    public var mean: UInt64
-    public var max: UInt64
+/// bpf/syscalls.bpf.c (opt-in): every syscall of the targets counted, and timed from entry to exit
+/// into per-CPU log-linear histograms, by process and syscall number.
+final class SyscallsProbe: FamilyProbe {
+    static let family = ProbeFamily.syscalls
+    private let session: ProbeSession
+
+    init(session: ProbeSession) {
+        self.session = session
+    }
+
+    /// Calls and latency by process and syscall name.
+    func latency() throws(ProbeError) -> [Int32: [String: (calls: UInt64, stats: LatencyStats)]] {
+        var byProcess: [Int32: [String: (calls: UInt64, stats: LatencyStats)]] = [:]
+        for entry in try session.perCPUEntries(of: "syscall_latency", key: syscall_key.self, value: syscall_latency.self) {
+            let total = LatencyHistogram.sum(entry.values)
+            byProcess[Int32(bitPattern: entry.key.tgid), default: [:]][SyscallTable.name(of: Int32(bitPattern: entry.key.nr))] =
+                (total.calls, LatencyHistogram.stats(total))
+        }
+        return byProcess
+    }
 }
 
-/// Reads the kernel's log-linear latency histogram (bpf/syscalls.h): values under 16 ns exact, then
-/// 16 buckets per power of two. A percentile is reported as its bucket's midpoint, within 3.2% of
-/// every value the bucket holds.
+/// Reads the kernel's log-linear latency histogram (bpf/syscalls.h, bucketed by bpf/log_linear.h):
+/// values under 32 ns exact, then 16 buckets per power of two. A percentile is reported as its
+/// bucket's midpoint, within 3.2% of every value the bucket holds.
 enum LatencyHistogram {
-    static let subBits = UInt64(AB_LATENCY_SUB_BITS)
-
-    /// The bucket's lowest value and width.
+    /// The bucket's lowest value and width, by the one bucketing definition (bpf/log_linear.h).
     static func bounds(ofSlot slot: Int) -> (lowest: UInt64, width: UInt64) {
-        let perOctave = 1 << subBits
-        if slot < perOctave { return (UInt64(slot), 1) }
-        let msb = UInt64(slot / perOctave) + subBits - 1
-        let sub = UInt64(slot % perOctave)
-        let shift = msb - subBits
-        return ((UInt64(perOctave) + sub) << shift, 1 << shift)
+        let bits = UInt32(AB_LATENCY_BITS)
+        return (ab_log_linear_lowest(bits, UInt32(slot)), ab_log_linear_width(bits, UInt32(slot)))
     }
 
     /// One histogram from the per-CPU copies.

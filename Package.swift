@@ -49,8 +49,8 @@ let package = Package(
         .target(name: "Analysis", dependencies: ["Recording"]),
         // Report: one file per output format over the analysis's models.
         .target(name: "Reports", dependencies: ["ArchbenchCore", "Recording", "Analysis"]),
-        // Orchestrate: record → analyse → report (archbench probe today, archbench run next).
-        .target(name: "Suite", dependencies: ["ArchbenchCore", "Probes", "Load", "Analysis", "Reports"]),
+        // Orchestrate: record → analyse (archbench probe today; archbench run next adds load and reports).
+        .target(name: "Suite", dependencies: ["Probes", "Analysis"]),
         // The embedded reference backends (`archbench serve`): a monolith and its microservices split.
         .target(
             name: "Backends",
@@ -100,6 +100,7 @@ let package = Package(
         ),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "ArchbenchCore", "TestSupport", "archbench"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Recording"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Recording", "TestSupport", "ab-pausehelper"]),
         .testTarget(
             name: "CLITests",

@@ -67,4 +67,16 @@ static inline __attribute__((always_inline)) unsigned long long ab_log_linear_wi
 	return 1ull << ((index >> (bits - 1)) - 1);
 }
 
+#ifndef __bpf__
+/* The rank of the `percentile` (0-100] among `total` values, by the nearest-rank rule every reader
+ * of these histograms uses: the smallest count of values, walking up from the lowest bucket, that
+ * reaches it (at least 1). User space only: BPF has no floating point. */
+static inline unsigned long long ab_log_linear_rank(double percentile, unsigned long long total)
+{
+	unsigned long long rank = (unsigned long long)(percentile / 100.0 * (double)total + 0.5);
+
+	return rank > 0 ? rank : 1;
+}
+#endif
+
 #endif

@@ -90,9 +90,7 @@ uint64_t ab_histogram__percentile(const struct ab_histogram *h, double percentil
 		return 0;
 	if (percentile >= 100.0)
 		return h->max;
-	wanted = (uint64_t)(percentile / 100.0 * (double)h->total + 0.5);
-	if (wanted == 0)
-		wanted = 1;
+	wanted = ab_log_linear_rank(percentile, h->total);
 	for (uint32_t i = 0; i < h->bucket_count; i++) {
 		seen += h->counts[i];
 		if (seen >= wanted) {

@@ -41,15 +41,14 @@ static void finish(struct windows *windows, size_t index)
 	window->max_ns = h->max;
 	for (uint32_t b = 0; b < h->bucket_count; b++) {
 		uint64_t micros;
-		uint32_t slot = 0;
+		uint32_t slot;
 
 		if (!h->counts[b])
 			continue;
 		micros = ab_histogram__lowest(h->bits, b) / 1000;
-		while (micros >= 2 && slot < LOG2_SLOTS - 1) {
-			micros >>= 1;
-			slot++;
-		}
+		slot = micros < 2 ? 0 : ab_log_linear_log2(micros);
+		if (slot > LOG2_SLOTS - 1)
+			slot = LOG2_SLOTS - 1;
 		window->log2_counts[slot] += (uint32_t)h->counts[b];
 	}
 	ab_histogram__free(h);

@@ -717,7 +717,7 @@ static void refresh_slow_threshold(struct worker *w)
 		total += w->stats.endpoints[e].latency[AB_LATENCY_CORRECTED]->total;
 	if (total < SLOW_THRESHOLD_MIN_RESPONSES)
 		return;
-	wanted = (uint64_t)(0.99 * (double)total);
+	wanted = ab_log_linear_rank(99, total);
 	for (uint32_t i = 0; i < first->bucket_count; i++) {
 		for (size_t e = 0; e < endpoints; e++)
 			seen += w->stats.endpoints[e].latency[AB_LATENCY_CORRECTED]->counts[i];

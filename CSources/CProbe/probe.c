@@ -356,30 +356,6 @@ int ab_probe__set_rodata(struct ab_probe *probe, const char *family, const char 
 	return -ENOENT;
 }
 
-int ab_probe__recursion_misses(struct ab_probe *probe, const char *family, uint64_t *misses)
-{
-	*misses = 0;
-	for (size_t i = 0; i < probe->object_count; i++) {
-		struct bpf_program *prog;
-
-		if (strcmp(bpf_object__name(probe->objects[i]), family) != 0)
-			continue;
-		bpf_object__for_each_program(prog, probe->objects[i]) {
-			struct bpf_prog_info info = { 0 };
-			__u32 length = sizeof(info);
-			int fd = bpf_program__fd(prog);
-
-			if (fd < 0)
-				continue;	/* not loaded (autoload off) */
-			if (bpf_obj_get_info_by_fd(fd, &info, &length))
-				return -errno;
-			*misses += info.recursion_misses;
-		}
-		return 0;
-	}
-	return -ENOENT;
-}
-
 static int gather_record(void *context, void *data, size_t size)
 {
 	struct collector *collector = context;

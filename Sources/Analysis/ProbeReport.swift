@@ -22,11 +22,9 @@ public struct ProbeReport: Codable, Sendable {
     public var minOffcpuIntervalNs: UInt64
     /// The probe families loaded (bpf/NAME.bpf.c).
     public var families: [String]
-
-    public var syscallsTraced: Bool { families.contains("syscalls") }
-
-    public var durationSeconds: Double { Double(endNs &- startNs) / 1e9 }
 }
+
+extension ProbeReport: ProbeSpan {}
 
 /// Turns a probe recording into its report.
 public enum ProbeAnalysis {

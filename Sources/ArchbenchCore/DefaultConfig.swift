@@ -90,7 +90,9 @@ public enum DefaultConfig {
         try JSONCoding.encoder().encode(environments)
     }
 
-    /// Reads an environment config file of this shape.
+    /// Reads an environment config file of this shape. A plain decoder: the config's keys are spelled
+    /// out in `CodingKeys` as the seed writes them (base_url, …), which `JSONCoding`'s snake_case
+    /// conversion leaves alone when encoding but would turn into other names when decoding.
     public static func load(contentsOf url: URL) throws -> [String: ArchitectureConfig] {
         try JSONDecoder().decode([String: ArchitectureConfig].self, from: Data(contentsOf: url))
     }

@@ -10,8 +10,8 @@ public struct TrainingJob: Equatable, Sendable {
     public static let limits = (samples: 1...100_000, features: 1...256, epochs: 1...1_000)
     /// samples × features: the data set is held in memory as doubles (32 MB at most).
     public static let maxDataPoints = 4_000_000
-    /// samples × features × epochs: bounds a job's CPU time (the answer's `train_ms` shows
-/// what a job took).
+    /// samples × features × epochs: bounds a job's CPU time (the answer's `train_ms` shows what a
+    /// job took).
     public static let maxWork = 200_000_000
 
     public var samples = 1_000

@@ -7,14 +7,11 @@ import Recording
 /// as the process is found (its uprobes do not follow forks, so every forked child is attached on
 /// its own), and read into an `AllocationRecord` per process at the end, symbolized through the
 /// process's memory map (read at the end while it lives, else the last copy taken while it ran).
-public final class AllocProbe: FamilyProbe {
+final class AllocProbe: FamilyProbe {
     static let family = ProbeFamily.alloc
-    /// The default of `--alloc-sample`: what sampling costs against tracking all is measured by
-    /// bench/alloc-overhead.py (docs/alloc.md).
-    public static let defaultSampleEvery: UInt32 = 64
     /// Allocations this large are always tracked: glibc serves them by mmap(2), a syscall that costs
     /// more than tracking them, and a leak of a few large blocks must not be missed by the sample.
-    public static let alwaysSampledBytes: UInt64 = 128 << 10
+    static let alwaysSampledBytes: UInt64 = 128 << 10
     static let lostReasons: [UInt32: String] = [
         UInt32(ALLOC_LOST_NO_STACK.rawValue): "no_stack", UInt32(ALLOC_LOST_THREAD_SLOT.rawValue): "thread_slot",
     ]
@@ -36,7 +33,7 @@ public final class AllocProbe: FamilyProbe {
     }
 
     private let session: ProbeSession
-    public let sampleEvery: UInt32
+    let sampleEvery: UInt32
     private var attachments: [Int32: Attachment] = [:]
     /// The last memory map read of each process, for symbolizing after it exits.
     private var maps: [Int32: MemoryMap] = [:]

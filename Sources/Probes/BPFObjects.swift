@@ -4,10 +4,10 @@ import Foundation
 /// as a base64 string named `bpfObject_NAME`.
 ///
 /// Maps, programs and rodata tunables are found by name (`ProbeSession`) rather than through
-/// bpftool-generated skeletons: a tools-version 6.1 build plugin cannot emit the C a skeleton is,
-/// and the families share maps across objects (every one reuses the `targets` family's), which a
-/// skeleton per object does not model. The names live once, in each family's Swift file, and every
-/// read checks the map's key and value sizes against the Swift view of `bpf/NAME.h`.
+/// bpftool-generated skeletons: a tools-version 6.1 build plugin cannot emit the C header a
+/// skeleton is, and the experimental tools-version that can does not order a hand-written C file
+/// after it. The names live once, in each family's Swift file, and every read checks the map's key
+/// and value sizes against the Swift view of `bpf/NAME.h`.
 public enum ProbeFamily: String, CaseIterable, Sendable {
     /// Owns the `targets` map every other family filters on; must be loaded first.
     case targets

@@ -18,18 +18,14 @@ extension FamilyProbe {
     func drain() throws(ProbeError) {}
     var ringBuffer: String? { nil }
 
-    /// The `<family>_lost` counters by reason name, those above zero; the kernel's skips of the
-    /// family's programs (`recursion_misses`); its ring buffer's records not kept.
+    /// The `<family>_lost` counters by reason name, those above zero, and its ring buffer's records
+    /// not kept.
     func lostEvents(in session: ProbeSession) throws(ProbeError) -> [String: UInt64] {
         let reasons = sharedLostReasons.merging(Self.lostReasons) { $1 }
         var lost: [String: UInt64] = [:]
         let family = Self.family.rawValue
         for entry in try session.summedCounters(of: "\(family)_lost", key: UInt32.self) where entry.value > 0 {
             lost["\(family).\(reasons[entry.key] ?? "reason\(entry.key)")"] = entry.value
-        }
-        let misses = try session.recursionMisses(Self.family)
-        if misses > 0 {
-            lost["\(family).recursion_misses"] = misses
         }
         if let ringBuffer, session.droppedRecords(ringBuffer) > 0 {
             lost["\(ringBuffer).not_kept"] = session.droppedRecords(ringBuffer)

@@ -9,10 +9,11 @@ import Recording
 /// attached yet; see docs/kernel.md.)
 final class GCProbe: FamilyProbe {
     static let family = ProbeFamily.gc
-    let ringBuffer: String? = "gc_events"
+    private static let events = "gc_events"
+    let ringBuffer: String? = events
     /// How long after a process is first seen under a name its maps are looked at for a runtime: a
     /// runtime maps its library right after exec, and reading every target's maps for its whole life
-    /// was most of the probe's own CPU (found with perf; docs/benchmarks.md).
+    /// would make the probe's own CPU grow with the targets' (docs/benchmarks.md).
     static let lookWindowNs: UInt64 = 1_000_000_000
 
     private let session: ProbeSession
@@ -32,11 +33,11 @@ final class GCProbe: FamilyProbe {
     }
 
     func collect() throws(ProbeError) {
-        try session.collect("gc_events", as: gc_event.self)
+        try session.collect(Self.events, as: gc_event.self)
     }
 
     func drain() throws(ProbeError) {
-        pauses += try session.take("gc_events", as: gc_event.self).map { event in
+        pauses += try session.take(Self.events, as: gc_event.self).map { event in
             RuntimePause(pid: Int32(bitPattern: event.tgid), tid: Int32(bitPattern: event.tid),
                          startNs: event.start_ns, endNs: event.end_ns)
         }

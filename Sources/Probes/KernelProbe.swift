@@ -12,7 +12,7 @@ public final class KernelProbe {
 
     /// The families loaded. `ARCHBENCH_PROBE_FAMILIES=targets,syscalls` (a comma-separated list;
     /// targets is always loaded) replaces the set, to measure what each family costs; `alloc` is
-    /// loaded when asked for (`--alloc`), whatever the list says.
+    /// loaded when asked for (`--alloc`) and only then, whatever the list says.
     public let families: [ProbeFamily]
     let targets: TargetsProbe
     let syscalls: SyscallsProbe?
@@ -28,7 +28,7 @@ public final class KernelProbe {
         if let list = ProcessInfo.processInfo.environment["ARCHBENCH_PROBE_FAMILIES"] {
             let names = Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
             families = ProbeFamily.allCases.filter {
-                $0 == .targets || names.contains($0.rawValue) || ($0 == .alloc && optional.contains(.alloc))
+                $0 == .targets || ($0 == .alloc ? optional.contains(.alloc) : names.contains($0.rawValue))
             }
         }
         return families

@@ -5,7 +5,8 @@ import Recording
 /// and user page faults.
 final class MemoryProbe: FamilyProbe {
     static let family = ProbeFamily.memory
-    let ringBuffer: String? = "memory_events"
+    private static let events = "memory_events"
+    let ringBuffer: String? = events
     private let session: ProbeSession
     /// The RSS timeline points delivered so far, by process: [CLOCK_MONOTONIC ns, bytes].
     private(set) var timelines: [Int32: [[UInt64]]] = [:]
@@ -15,11 +16,11 @@ final class MemoryProbe: FamilyProbe {
     }
 
     func collect() throws(ProbeError) {
-        try session.collect("memory_events", as: rss_event.self)
+        try session.collect(Self.events, as: rss_event.self)
     }
 
     func drain() throws(ProbeError) {
-        for event in try session.take("memory_events", as: rss_event.self) {
+        for event in try session.take(Self.events, as: rss_event.self) {
             timelines[Int32(bitPattern: event.tgid), default: []].append([event.ts_ns, event.rss_bytes])
         }
     }

@@ -6,8 +6,9 @@ import CProbe
 import Foundation
 import Recording
 
-/// Records one probe session from attach to detach: the recipe is resolve → load → register →
-/// attach → poll until the end → detach → read. Probes are detached on every path out, a signal
+/// Records one probe session from attach to detach: the recipe is resolve → load → attach and
+/// register (attached first for running targets, so no fork slips between; registered first for a
+/// command held before exec) → poll until the end → detach → read. Probes are detached on every path out, a signal
 /// included; a command archbench started is never left running.
 public enum ProbeRecorder {
     /// How long a spawned command gets to exit after SIGTERM before SIGKILL.

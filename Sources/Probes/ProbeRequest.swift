@@ -35,6 +35,9 @@ public struct ProbeRequest: Sendable {
     public var optionalFamilies: Set<ProbeFamily> = []
     /// Loads the allocation probes, tracking one allocation in this many; nil: off (the default).
     public var allocationSampleEvery: UInt32?
+    /// The default of `--alloc-sample`: what sampling costs against tracking all is measured by
+    /// bench/alloc-overhead.py (docs/alloc.md).
+    public static let defaultAllocationSampleEvery: UInt32 = 64
 
     public init(targets: [TargetSpec] = [], command: [String] = [], commandLabel: String? = nil,
                 duration: Double? = nil) {

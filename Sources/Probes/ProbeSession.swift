@@ -86,13 +86,6 @@ final class ProbeSession {
         }
     }
 
-    /// Events the kernel did not run the family's programs for: each was already running on the CPU.
-    func recursionMisses(_ family: ProbeFamily) throws(ProbeError) -> UInt64 {
-        var misses: UInt64 = 0
-        try check(ab_probe__recursion_misses(handle, family.rawValue, &misses), "reading \(family.rawValue)'s programs")
-        return misses
-    }
-
     func droppedRecords(_ map: String) -> UInt64 {
         ab_probe__collect_dropped(handle, map)
     }

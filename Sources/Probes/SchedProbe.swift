@@ -5,7 +5,8 @@ import Recording
 /// of at least `minOffCPUIntervalNs` one by one (with the syscall it blocked in) for the analysis.
 final class SchedProbe: FamilyProbe {
     static let family = ProbeFamily.sched
-    let ringBuffer: String? = "sched_events"
+    private static let events = "sched_events"
+    let ringBuffer: String? = events
     /// Off-CPU intervals at least this long are sent one by one (`targ_min_offcpu_ns`): long enough
     /// to leave ordinary wake-ups out, short enough for the shortest pause worth reporting.
     static let minOffCPUIntervalNs: UInt64 = 1_000_000
@@ -22,11 +23,11 @@ final class SchedProbe: FamilyProbe {
 
     /// Starts gathering the ring buffer; call after the session loaded.
     func collect() throws(ProbeError) {
-        try session.collect("sched_events", as: offcpu_event.self)
+        try session.collect(Self.events, as: offcpu_event.self)
     }
 
     func drain() throws(ProbeError) {
-        intervals += try session.take("sched_events", as: offcpu_event.self).map { event in
+        intervals += try session.take(Self.events, as: offcpu_event.self).map { event in
             OffCPUInterval(tid: Int32(bitPattern: event.tid), tgid: Int32(bitPattern: event.tgid), startNs: event.start_ns,
                            endNs: event.end_ns, runqNs: event.runq_ns, syscall: event.syscall,
                            preempted: event.preempted != 0)

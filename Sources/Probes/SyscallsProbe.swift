@@ -57,7 +57,7 @@ enum LatencyHistogram {
         let total = slots.reduce(UInt64(0)) { $0 + UInt64($1) }
         func percentile(_ p: Double) -> UInt64 {
             guard total > 0 else { return 0 }
-            let wanted = Swift.max(1, UInt64((p / 100 * Double(total)).rounded()))
+            let wanted = ab_log_linear_rank(p, total)
             var seen: UInt64 = 0
             for (slot, count) in slots.enumerated() where count > 0 {
                 seen += UInt64(count)

@@ -6,9 +6,9 @@ import Foundation
 /// the displaced instruction (x86: push of a register, jumps, conditional jumps, calls, nop) or
 /// single-steps a copy of it, which costs a second trap and can be most of the probe's cost
 /// (glibc's free starts with `test %rdi,%rdi`; bench/alloc-overhead.py measures it there and on the
-/// `je` after it, docs/benchmarks.md). So when a function starts with an instruction that only sets flags (test or cmp of registers
-/// and memory: the arguments and the stack pointer are still the caller's) followed by one the
-/// kernel emulates, the probe goes on that second instruction. Anything else: offset 0.
+/// `je` after it, docs/benchmarks.md). So when a function starts with an instruction that only sets
+/// flags (test or cmp of registers and memory: the arguments and the stack pointer are still the
+/// caller's) followed by one the kernel emulates, the probe goes on that second instruction. Anything else: offset 0.
 /// Return probes always go at offset 0, where the return address is on top of the stack.
 enum UprobeSite {
     /// The offset for an entry probe of `function` in the ELF file `binary`; 0 when unsure.

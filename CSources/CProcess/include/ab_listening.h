@@ -1,8 +1,8 @@
 /* The TCP sockets listening on this machine, from the kernel's sock_diag netlink interface (as
  * `ss -lt` asks). Reading /proc/net/tcp instead makes the kernel walk every bucket of the
- * established-connection hash table on each read; archbench rescans the targets' ports every
- * second, and that walk was a third of the probe's own CPU time. Asking for LISTEN sockets only
- * walks the listening table. Library code: never prints or exits. */
+ * established-connection hash table on each read, and archbench rescans the targets' ports every
+ * second, so on a busy host the walk is a large part of the probe's own CPU (docs/benchmarks.md).
+ * Asking for LISTEN sockets only walks the listening table. Library code: never prints or exits. */
 #ifndef ARCHBENCH_AB_LISTENING_H
 #define ARCHBENCH_AB_LISTENING_H
 

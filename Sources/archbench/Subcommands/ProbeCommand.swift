@@ -55,7 +55,7 @@ struct ProbeCommand: ParsableCommand {
 
     @Option(name: .customLong("alloc-sample"),
             help: ArgumentHelp("With --alloc, track one allocation in N (weighted by N in the estimates; 1 tracks all, exactly; "
-                               + "default \(AllocProbe.defaultSampleEvery)).", valueName: "N"))
+                               + "default \(ProbeRequest.defaultAllocationSampleEvery)).", valueName: "N"))
     var allocSample: Int?
 
     @Flag(help: "Print the report as JSON (keys in docs/architecture.md) instead of tables.")
@@ -114,7 +114,7 @@ struct ProbeCommand: ParsableCommand {
         var request = ProbeRequest(targets: try targets(), command: command, commandLabel: label, duration: duration)
         request.btfPath = btf
         if syscalls { request.optionalFamilies.insert(.syscalls) }
-        if alloc { request.allocationSampleEvery = UInt32(allocSample ?? Int(AllocProbe.defaultSampleEvery)) }
+        if alloc { request.allocationSampleEvery = UInt32(allocSample ?? Int(ProbeRequest.defaultAllocationSampleEvery)) }
         let report = try ProbeRun.run(request) { message in
             Console.error("archbench: \(message)")
         }

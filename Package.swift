@@ -35,7 +35,7 @@ let package = Package(
 
         // Swift libraries, split by concern, in pipeline order: each depends only on those above it.
         // The /proc reader, exit codes, signals, the stop flag, JSON coding, config.
-        .target(name: "ArchbenchCore", dependencies: ["CProcess"]),
+        .target(name: "ArchbenchCore", dependencies: ["CCommon", "CProcess"]),
         // What was recorded, as plain Swift records (kernel and client); no C, no interpretation.
         .target(name: "Recording"),
         // Record: the probes (one file per bpf/ family) and the load generator.
@@ -49,8 +49,8 @@ let package = Package(
         .target(name: "Analysis", dependencies: ["Recording"]),
         // Report: one file per output format over the analysis's models.
         .target(name: "Reports", dependencies: ["ArchbenchCore", "Recording", "Analysis"]),
-        // Orchestrate: record → analyse (archbench probe today; archbench run next adds load and reports).
-        .target(name: "Suite", dependencies: ["Probes", "Analysis"]),
+        // Orchestrate: config and targets, then record → analyse → report (archbench probe, archbench run).
+        .target(name: "Suite", dependencies: ["ArchbenchCore", "Recording", "Probes", "Load", "Analysis", "Reports"]),
         // The embedded reference backends (`archbench serve`): a monolith and its microservices split.
         .target(
             name: "Backends",
@@ -101,6 +101,7 @@ let package = Package(
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "ArchbenchCore", "TestSupport", "archbench"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Recording"]),
+        .testTarget(name: "SuiteTests", dependencies: ["Suite", "Load", "Recording", "Backends", "TestSupport", "archbench"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Recording", "TestSupport", "ab-pausehelper"]),
         .testTarget(
             name: "CLITests",

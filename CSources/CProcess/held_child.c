@@ -4,13 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 extern char **environ;
 
 /* Runs in the forked child: only async-signal-safe calls from here to exec. */
-static void wait_then_exec(const char *path, char *const argv[], int release_read, int error_write,
-			   const sigset_t *to_reset)
+static void wait_then_exec(const char *path, char *const argv[], int output_fd, int parent_death_signal,
+			   pid_t parent, int release_read, int error_write, const sigset_t *to_reset)
 {
 	struct sigaction default_action = { .sa_handler = SIG_DFL };
 	sigset_t none;
@@ -18,6 +19,11 @@ static void wait_then_exec(const char *path, char *const argv[], int release_rea
 	ssize_t got;
 	int err;
 
+	if (output_fd >= 0 && (dup2(output_fd, STDOUT_FILENO) == -1 || dup2(output_fd, STDERR_FILENO) == -1))
+		_exit(127);
+	/* If the parent died between the fork and the prctl, nobody will release or reap this child. */
+	if (parent_death_signal && (prctl(PR_SET_PDEATHSIG, parent_death_signal) == -1 || getppid() != parent))
+		_exit(127);
 	do
 		got = read(release_read, &go, 1);
 	while (got == -1 && errno == EINTR);
@@ -49,11 +55,12 @@ static void ignored_signals(sigset_t *ignored)
 	}
 }
 
-int ab_held_child__spawn(const char *path, char *const argv[], struct ab_held_child *child)
+int ab_held_child__spawn(const char *path, char *const argv[], int output_fd, int parent_death_signal,
+			 struct ab_held_child *child)
 {
 	int release[2], exec_error[2];
 	sigset_t to_reset;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 	int err;
 
 	ignored_signals(&to_reset);
@@ -75,7 +82,7 @@ int ab_held_child__spawn(const char *path, char *const argv[], struct ab_held_ch
 		return err;
 	}
 	if (pid == 0)
-		wait_then_exec(path, argv, release[0], exec_error[1], &to_reset);
+		wait_then_exec(path, argv, output_fd, parent_death_signal, parent, release[0], exec_error[1], &to_reset);
 	close(release[0]);
 	close(exec_error[1]);
 	child->pid = pid;

@@ -4,15 +4,18 @@ import Glibc
 import Dispatch
 
 /// Handles SIGINT/SIGTERM on a dispatch queue instead of dying, so a run can detach its probes or
-/// stop its load and still report what it saw; `cancel` restores the default actions.
+/// stop its load and still report what it saw. Traps nest: every live trap's handler runs, and
+/// `cancel` restores the disposition the signal had before this trap (an outer trap's, or the
+/// default), so an inner step (one load of a suite) does not leave the outer one unprotected.
 public final class SignalTrap {
     private let signals: [Int32]
     private let sources: [DispatchSourceSignal]
+    private let previous: [sighandler_t?]
 
     public init(signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {
         self.signals = signals
+        previous = signals.map { signal($0, SIG_IGN) }
         sources = signals.map { number in
-            signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { handler(number) }
             source.resume()
@@ -22,7 +25,8 @@ public final class SignalTrap {
 
     public func cancel() {
         sources.forEach { $0.cancel() }
-        signals.forEach { signal($0, SIG_DFL) }
+        for (number, handler) in zip(signals, previous) {
+            signal(number, handler ?? SIG_DFL)
+        }
     }
 }
-

@@ -148,7 +148,7 @@ public final class LoadRun: @unchecked Sendable {
         func us(_ percentile: Double) -> Double {
             Self.micros(ab_load_run__latency(handle, endpoint, kind, percentile))
         }
-        return LatencySummary(p50: us(50), p90: us(90), p99: us(99), p999: us(99.9), max: us(100),
+        return LatencySummary(p50: us(50), p90: us(90), p95: us(95), p99: us(99), p999: us(99.9), max: us(100),
                               mean: (ab_load_run__latency_mean(handle, endpoint, kind) / 100).rounded() / 10)
     }
 

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CProcess
 import Foundation
+import Recording
 
 /// A command forked but held before exec, so its pid can be registered with the probes before it
 /// makes a single syscall of its own; once released, a thread reaps it.
@@ -12,14 +13,23 @@ final class HeldChild {
     private var released = false
     private var status: ExitBox?
 
-    /// Resolves `argv[0]` on PATH here, in the parent: the child may only make async-signal-safe calls.
-    init(argv: [String]) throws(ProbeError) {
+    /// Resolves `argv[0]` on PATH here, in the parent: the child may only make async-signal-safe
+    /// calls. `output`: a file the command's stdout and stderr are appended to (nil: archbench's own).
+    /// `diesWithArchbench`: SIGTERM to the child when the calling thread exits, so that even a
+    /// killed archbench leaves no command of its own behind.
+    init(argv: [String], output: String? = nil, diesWithArchbench: Bool = false) throws(ProbeError) {
         guard let name = argv.first else { throw .commandNotFound("") }
         guard let path = Self.resolve(name) else { throw .commandNotFound(name) }
         var handle = ab_held_child()
         var cArgs = argv.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
-        let rc = ab_held_child__spawn(path, &cArgs, &handle)
+        var outputFD: Int32 = -1
+        if let output {
+            outputFD = open(output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard outputFD >= 0 else { throw .commandFailed(command: "\(name) (its output file \(output))", errno: errno) }
+        }
+        defer { if outputFD >= 0 { close(outputFD) } }
+        let rc = ab_held_child__spawn(path, &cArgs, outputFD, diesWithArchbench ? SIGTERM : 0, &handle)
         guard rc == 0 else { throw .commandFailed(command: name, errno: -rc) }
         self.handle = handle
         self.pid = handle.pid
@@ -92,5 +102,25 @@ private final class ExitBox: @unchecked Sendable {
             onExit()
         }.start()
         return box
+    }
+}
+
+/// A command started without probes (`archbench run --no-probes`): the same spawn, released at
+/// once, reaped by a thread of its own, stopped with SIGTERM then SIGKILL.
+public final class SpawnedCommand {
+    private let child: HeldChild
+    public var pid: Int32 { child.pid }
+
+    public init(argv: [String], output: String? = nil, diesWithArchbench: Bool = true) throws(ProbeError) {
+        child = try HeldChild(argv: argv, output: output, diesWithArchbench: diesWithArchbench)
+        try child.release(command: argv[0])
+        child.reap {}
+    }
+
+    /// The wait(2) status once it has exited; nil while it runs.
+    public var exitStatus: ExitStatus? { child.waitStatus.map(ExitStatus.init(waitStatus:)) }
+
+    public func stop(graceSeconds: Double = 2) {
+        if child.waitStatus == nil { child.stop(signal: SIGTERM, graceSeconds: graceSeconds) }
     }
 }

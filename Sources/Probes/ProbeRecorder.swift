@@ -8,84 +8,159 @@ import Recording
 
 /// Records one probe session from attach to detach: the recipe is resolve → load → attach and
 /// register (attached first for running targets, so no fork slips between; registered first for a
-/// command held before exec) → poll until the end → detach → read. Probes are detached on every path out, a signal
-/// included; a command archbench started is never left running.
+/// command held before exec) → poll until the end → detach → read. Probes are detached on every path
+/// out, a signal included; a command archbench started is never left running.
 public enum ProbeRecorder {
     /// How long a spawned command gets to exit after SIGTERM before SIGKILL.
     static let stopGraceSeconds = 2.0
 
+    /// Records until the duration passes, the command (or every target) exits, or SIGINT/SIGTERM.
     public static func record(_ request: ProbeRequest, progress: (String) -> Void) throws -> ProbeRecording {
+        let live = try LiveProbe(request, progress: progress)
+        live.waitForEnd()
+        return try live.finish()
+    }
+}
+
+/// A probe session polling in the background: `snapshot` reads what it has recorded so far (the
+/// suite takes one before and after each benchmark), `finish` ends it and reads the whole run.
+public final class LiveProbe: @unchecked Sendable {
+    private let request: ProbeRequest
+    private let probe: KernelProbe
+    /// Serializes the polling thread's ticks with snapshots and the end: KernelProbe is not thread-safe.
+    private let lock = NSLock()
+    private let stop = StopFlag<EndReason>()
+    private let ended = DispatchSemaphore(value: 0)
+    private var end: EndReason?
+    private var finished = false
+    private let child: HeldChild?
+    private let labels: [Int32: String]
+    private let trap: SignalTrap?
+    public let startNs: UInt64
+
+    /// The spawned command's pid, when the request names a command.
+    public var commandPid: Int32? { child?.pid }
+
+    /// Loads and attaches the probes (spawning the command, held before exec, if there is one) and
+    /// starts polling.
+    public init(_ request: ProbeRequest, progress: (String) -> Void) throws {
+        self.request = request
         let resolved = try TargetSpec.resolve(request.targets)
         let roots = resolved.map(\.process)
         var labels = Dictionary(resolved.compactMap { item in item.label.map { (item.process.pid, $0) } },
                                 uniquingKeysWith: { first, _ in first })
         let probe = try KernelProbe(btfPath: request.btfPath, optional: request.optionalFamilies,
                                     allocationSampleEvery: request.allocationSampleEvery)
-        let stop = StopFlag<EndReason>()
-        let trap = SignalTrap(signals: [SIGINT, SIGTERM]) { signal in stop.raise(.signal(signal)) }
-        defer { trap.cancel() }
-        defer { probe.detach() }
-
+        self.probe = probe
+        let stop = self.stop
+        trap = request.trapsSignals ? SignalTrap(signals: [SIGINT, SIGTERM]) { signal in stop.raise(.signal(signal)) } : nil
         var child: HeldChild?
-        let startNs = ab_monotonic_ns()
-        if request.command.isEmpty {
-            try probe.attach()
-            // Attach first, then register, then add the descendants alive now: a process forked
-            // before its parent was registered is found by the scan, one forked after by the probe.
-            for process in roots {
-                try probe.targets.register(process)
+        do {
+            startNs = ab_monotonic_ns()
+            if request.command.isEmpty {
+                try probe.attach()
+                // Attach first, then register, then add the descendants alive now: a process forked
+                // before its parent was registered is found by the scan, one forked after by the probe.
+                for process in roots {
+                    try probe.targets.register(process)
+                }
+                for process in ProcessTable.descendants(of: Set(roots.map(\.pid))) {
+                    try probe.targets.register(process)
+                }
+                let living = try probe.targets.targets().filter { $0.exitNs == nil }
+                try Self.watchListeningPorts(probe, alive: Set(living.map(\.pid)))
+                for target in living { probe.attachPerProcess(pid: target.pid, comm: target.comm) }
+                let list = roots.map { "\($0.pid) (\($0.comm))" }.joined(separator: ", ")
+                progress("probing pid \(list) and their children \(Self.untilText(request, "they exit"))")
+            } else {
+                let held = try HeldChild(argv: request.command, output: request.commandOutput,
+                                         diesWithArchbench: request.commandDiesWithArchbench)
+                child = held
+                if let label = request.commandLabel { labels[held.pid] = label }
+                try probe.targets.register(ProcessEntry(pid: held.pid, ppid: getpid(), comm: "archbench", state: "S"))
+                try probe.attach()
+                // Before exec: the uprobes stay with the process, and the command's libc is usually this one.
+                probe.allocations?.attach(pid: held.pid, beforeExec: true)
+                try held.release(command: request.command[0])
+                held.reap { stop.raise(.commandExited) }
+                progress("probing \(request.command.joined(separator: " ")) (pid \(held.pid)) and its children "
+                    + Self.untilText(request, "it exits"))
             }
-            for process in ProcessTable.descendants(of: Set(roots.map(\.pid))) {
-                try probe.targets.register(process)
-            }
-            let living = try probe.targets.targets().filter { $0.exitNs == nil }
-            try watchListeningPorts(probe, alive: Set(living.map(\.pid)))
-            for target in living { probe.attachPerProcess(pid: target.pid, comm: target.comm) }
-            let list = roots.map { "\($0.pid) (\($0.comm))" }.joined(separator: ", ")
-            progress("probing pid \(list) and their children \(untilText(request.duration, "they exit")); Ctrl-C to stop")
-        } else {
-            let held = try HeldChild(argv: request.command)
-            child = held
-            if let label = request.commandLabel { labels[held.pid] = label }
-            try probe.targets.register(ProcessEntry(pid: held.pid, ppid: getpid(), comm: "archbench", state: "S"))
-            try probe.attach()
-            // Before exec: the uprobes stay with the process, and the command's libc is usually this one.
-            probe.allocations?.attach(pid: held.pid, beforeExec: true)
-            try held.release(command: request.command[0])
-            held.reap { stop.raise(.commandExited) }
-            progress("probing \(request.command.joined(separator: " ")) (pid \(held.pid)) and its children "
-                + "\(untilText(request.duration, "it exits")); Ctrl-C to stop")
+        } catch {
+            trap?.cancel()
+            probe.detach()
+            throw error
         }
+        self.child = child
+        self.labels = labels
+        let watchingTargets = child == nil
+        Thread { [self] in
+            let reason = poll(watchingTargets: watchingTargets)
+            lock.withLock { end = reason }
+            ended.signal()
+        }.start()
+    }
 
-        let end = wait(for: stop, duration: request.duration, probe: probe, watchingTargets: child == nil)
+    deinit {
+        if !finished {
+            stop.raise(.requested)
+            ended.wait()
+            probe.detach()
+            trap?.cancel()
+        }
+    }
+
+    /// Blocks until the run ends by itself: the duration, the command's (or every target's) exit,
+    /// or a signal.
+    public func waitForEnd() {
+        ended.wait()
+        ended.signal()
+    }
+
+    /// What was recorded so far, the probes still running: counters are totals since the start.
+    public func snapshot() throws(ProbeError) -> ProbeRecording {
+        lock.lock()
+        defer { lock.unlock() }
+        return try recording(endNs: ab_monotonic_ns(), end: "running", command: nil)
+    }
+
+    /// Ends the run if it has not ended, detaches the probes, stops a command archbench started,
+    /// and reads the whole run.
+    public func finish() throws(ProbeError) -> ProbeRecording {
+        stop.raise(.requested)
+        waitForEnd()
+        let end = lock.withLock { self.end } ?? .requested
         let endNs = ab_monotonic_ns()
         probe.detach()
-
+        trap?.cancel()
+        finished = true
         var command: CommandOutcome?
         if let child {
             var stopped = false
-            if end.isSignal || end == .duration, child.waitStatus == nil {
+            if end.isSignal || end == .duration || end == .requested, child.waitStatus == nil {
                 stopped = true
-                child.stop(signal: end.signalNumber ?? SIGTERM, graceSeconds: stopGraceSeconds)
+                child.stop(signal: end.signalNumber ?? SIGTERM, graceSeconds: ProbeRecorder.stopGraceSeconds)
             }
             command = CommandOutcome(
                 argv: request.command, pid: child.pid,
                 exit: child.waitStatus.map(ExitStatus.init(waitStatus:)), stoppedByArchbench: stopped)
         }
-        return try recording(of: probe, startNs: startNs, endNs: endNs, end: end, command: command, labels: labels)
+        lock.lock()
+        defer { lock.unlock() }
+        return try recording(endNs: endNs, end: end.name, command: command)
     }
 
     // MARK: - Steps
 
-    private static func untilText(_ duration: Double?, _ otherwise: String) -> String {
-        duration.map { "for \($0) s" } ?? "until \(otherwise)"
+    private static func untilText(_ request: ProbeRequest, _ otherwise: String) -> String {
+        let until = request.duration.map { "for \($0) s" } ?? "until \(otherwise)"
+        return request.trapsSignals ? until + "; Ctrl-C to stop" : until
     }
 
-    /// Blocks until the stop flag is raised, the duration passes, or (attached to pids) every target
-    /// has exited, which the kernel side records.
-    private static func wait(for stop: StopFlag<EndReason>, duration: Double?, probe: KernelProbe,
-                             watchingTargets: Bool) -> EndReason {
-        let deadline = duration.map { DispatchTime.now() + $0 }
+    /// Polls until the stop flag is raised (a signal, the command's exit, `finish`),
+    /// the duration passes, or (attached to pids) every target has exited, which the kernel side records.
+    private func poll(watchingTargets: Bool) -> EndReason {
+        let deadline = request.duration.map { DispatchTime.now() + $0 }
         var nextPortScan = DispatchTime.now()
         // A spawned runtime maps its library (libjvm) moments after exec and may collect soon after:
         // short slices in the first second, so its first collections are not missed. Processes
@@ -98,6 +173,8 @@ public enum ProbeRecorder {
             return max(0, min(length, left))
         }
         return stop.poll(slice: slice) {
+            lock.lock()
+            defer { lock.unlock() }
             try? probe.poll()
             let targets = (try? probe.targets.targets()) ?? []
             let living = targets.filter { $0.exitNs == nil }
@@ -106,7 +183,7 @@ public enum ProbeRecorder {
             for target in living { probe.attachPerProcess(pid: target.pid, comm: target.comm) }
             if DispatchTime.now() >= nextPortScan {
                 nextPortScan = DispatchTime.now() + 1
-                try? watchListeningPorts(probe, alive: alive)
+                try? Self.watchListeningPorts(probe, alive: alive)
             }
             if let deadline, DispatchTime.now() >= deadline {
                 return .duration
@@ -126,9 +203,9 @@ public enum ProbeRecorder {
         }
     }
 
-    /// Reads every family into the recording: the one place the families' records meet.
-    private static func recording(of probe: KernelProbe, startNs: UInt64, endNs: UInt64, end: EndReason,
-                                  command: CommandOutcome?, labels: [Int32: String]) throws(ProbeError) -> ProbeRecording {
+    /// Reads every family into the recording: the one place the families' records meet. Call it
+    /// holding `lock`.
+    private func recording(endNs: UInt64, end: String, command: CommandOutcome?) throws(ProbeError) -> ProbeRecording {
         try probe.poll()
         let syscalls = try probe.syscalls?.latency() ?? [:]
         let threads = Dictionary(grouping: try probe.sched?.threads(at: endNs) ?? [], by: \.tgid)
@@ -153,7 +230,7 @@ public enum ProbeRecorder {
         }
         try probe.allocations?.annotate(&processes)
         return ProbeRecording(
-            startNs: startNs, endNs: endNs, endReason: end.name, processes: processes, command: command,
+            startNs: startNs, endNs: endNs, endReason: end, processes: processes, command: command,
             lostEvents: try probe.lostEvents(), offcpuIntervals: probe.sched?.intervals ?? [],
             minOffcpuIntervalNs: SchedProbe.minOffCPUIntervalNs, runtimePauses: probe.gc?.pauses ?? [],
             runtimeProbedPids: (probe.gc?.probedPids ?? []).sorted(), runtimeProbes: probe.gc?.attachments ?? [],
@@ -167,9 +244,12 @@ enum EndReason: Sendable, Equatable {
     case signal(Int32)
     case commandExited
     case targetsExited
+    /// `finish`: the caller ended it.
+    case requested
 
     var name: String {
         switch self {
+        case .requested: "stopped"
         case .duration: "duration"
         case .signal: "signal"
         case .commandExited: "command_exited"

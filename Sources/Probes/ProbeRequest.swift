@@ -27,6 +27,11 @@ public struct ProbeRequest: Sendable {
     /// A command to spawn and watch for its whole life; empty when attaching to `targets`.
     public var command: [String]
     public var commandLabel: String?
+    /// A file the command's stdout and stderr are appended to; nil: they are archbench's own.
+    public var commandOutput: String?
+    /// The command gets SIGTERM when the thread that starts the run exits, however archbench dies
+    /// (the suite's targets); start the run from a thread that outlives it, e.g. the main thread.
+    public var commandDiesWithArchbench = false
     /// Seconds to watch; nil means until the command or every target exits, or SIGINT/SIGTERM.
     public var duration: Double?
     /// A BTF file for the running kernel, when it exposes none at /sys/kernel/btf/vmlinux.
@@ -35,6 +40,9 @@ public struct ProbeRequest: Sendable {
     public var optionalFamilies: Set<ProbeFamily> = []
     /// Loads the allocation probes, tracking one allocation in this many; nil: off (the default).
     public var allocationSampleEvery: UInt32?
+    /// Whether the run traps SIGINT/SIGTERM itself and ends on them (`archbench probe`); a caller
+    /// that traps them once for longer work (the suite) ends its `LiveProbe`s itself.
+    public var trapsSignals = true
     /// The default of `--alloc-sample`: what sampling costs against tracking all is measured by
     /// bench/alloc-overhead.py (docs/alloc.md).
     public static let defaultAllocationSampleEvery: UInt32 = 64

@@ -50,7 +50,8 @@ final class SchedProbe: FamilyProbe {
                 times.offcpu_ns += endNs - state.out_ns
                 if state.preempted != 0 {
                     times.runq_ns += endNs - state.out_ns
-                } else if state.wake_ns != 0, state.wake_ns >= state.out_ns {
+                } else if state.wake_ns != 0, state.wake_ns >= state.out_ns, endNs > state.wake_ns {
+                    // (A live snapshot reads the maps after `endNs`: a wake-up since is not counted.)
                     times.runq_ns += endNs - state.wake_ns
                 }
             } else if state.in_ns > 0, endNs > state.in_ns {

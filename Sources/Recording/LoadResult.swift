@@ -2,14 +2,19 @@
 public struct LatencySummary: Codable, Sendable, Equatable {
     public var p50: Double
     public var p90: Double
+    /// The seed's validation percentile (API response times are judged on it).
+    public var p95: Double
     public var p99: Double
     public var p999: Double
     public var max: Double
     public var mean: Double
 
-    public init(p50: Double, p90: Double, p99: Double, p999: Double, max: Double, mean: Double) {
+    /// `p95` may be left out by a summary built by hand (a fixture); it is then taken as `p99`, the
+    /// nearest figure known to bound it from above. The load generator always measures it.
+    public init(p50: Double, p90: Double, p95: Double? = nil, p99: Double, p999: Double, max: Double, mean: Double) {
         self.p50 = p50
         self.p90 = p90
+        self.p95 = p95 ?? p99
         self.p99 = p99
         self.p999 = p999
         self.max = max

@@ -61,33 +61,3 @@ final class ServeCommandTests: XCTestCase {
         }
     }
 }
-
-/// config/default.json and `DefaultConfig` describe the same two environments, the servers above.
-final class DefaultConfigTests: XCTestCase {
-    static let file = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appending(path: "config/default.json")
-
-    func testTheFileAndTheSwiftValueAgree() throws {
-        XCTAssertEqual(try DefaultConfig.load(contentsOf: Self.file), DefaultConfig.environments)
-        let encoded = try JSONSerialization.jsonObject(with: DefaultConfig.json()) as? [String: [String: Any]]
-        let fromFile = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.file)) as? [String: [String: Any]]
-        XCTAssertEqual(Set(encoded?.keys ?? [:].keys), ["monolithic", "microservices"])
-        XCTAssertEqual(Set(fromFile?["microservices"]?.keys ?? [:].keys),
-                       ["base_url", "websocket_url", "connection_pool_size", "compression", "circuit_breaker", "processes"])
-    }
-
-    func testTheURLsMatchTheServeCommandsAndPorts() throws {
-        for (name, environment) in DefaultConfig.environments {
-            let spawn = try XCTUnwrap(environment.processes.spawn)
-            let ports = try XCTUnwrap(environment.processes.ports)
-            func flag(_ name: String) -> Int? { spawn.firstIndex(of: name).flatMap { Int(spawn[$0 + 1]) } }
-            XCTAssertEqual(environment.baseURL, "http://127.0.0.1:\(try XCTUnwrap(flag("--port")))", name)
-            XCTAssertTrue(ports.contains(try XCTUnwrap(flag("--port"))), name)
-            let wsPort = flag("--ws-port") ?? flag("--port")!
-            XCTAssertEqual(environment.websocketURL, "ws://127.0.0.1:\(wsPort)/ws", name)
-            XCTAssertTrue(ports.contains(wsPort), name)
-        }
-        XCTAssertEqual(DefaultConfig.microservices.processes.includeChildren, true, "the services are the gateway's children")
-    }
-}

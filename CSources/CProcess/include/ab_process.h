@@ -14,8 +14,13 @@ struct ab_held_child {
 
 /* Forks a child that waits for ab_held_child__release, then execs `path` (already resolved: no PATH
  * search in the child) with `argv` and the caller's environment, with signal dispositions and mask
- * reset to defaults. Returns 0 or -errno. */
-int ab_held_child__spawn(const char *path, char *const argv[], struct ab_held_child *child);
+ * reset to defaults. With `output_fd` >= 0 the child's stdout and stderr go there; with
+ * `parent_death_signal` != 0 the child gets that signal when the calling thread exits (however
+ * archbench dies: PR_SET_PDEATHSIG, kept across exec), so call it from a thread that lives as long
+ * as the child should. Both are set before the child waits, so the probes do not count the calls
+ * against the command. Returns 0 or -errno. */
+int ab_held_child__spawn(const char *path, char *const argv[], int output_fd, int parent_death_signal,
+			 struct ab_held_child *child);
 /* Lets the child exec. Returns 0 once the exec succeeded, or the exec's -errno (the child has then
  * exited with status 127). */
 int ab_held_child__release(struct ab_held_child *child);

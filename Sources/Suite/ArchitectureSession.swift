@@ -1,0 +1,189 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArchbenchCore
+import Foundation
+import Load
+import Probes
+import Recording
+
+/// How the suite probes the architectures: off (`--no-probes`, or the kernel or privileges do not
+/// allow it), or these families.
+struct ProbeSettings: Sendable {
+    var btfPath: String?
+    var syscalls: Bool
+}
+
+/// What the session notes about how it ran the architecture (e.g. a memory limit applied or not).
+typealias SessionLog = (String) -> Void
+
+/// One architecture's processes for a whole run: spawned from its `command` (held before exec and
+/// probed from its first instruction) or found by pid, port, cgroup or its URLs' ports; ready when
+/// `base_url` accepts connections; probed until `stop`. Snapshots before and after each benchmark
+/// round give that round's kernel view.
+final class ArchitectureSession {
+    let spec: ArchitectureSpec
+    private var live: LiveProbe?
+    /// A command spawned without probes.
+    private var spawned: SpawnedCommand?
+    private var memoryLimit: MemoryLimit?
+    /// Whether the profile's memory limit holds the architecture's spawned processes, or why not.
+    private(set) var memoryLimitNote: String?
+
+    /// Starts (or finds) the architecture's processes and, with `probes`, the probes on them; a
+    /// spawned command is put under `memoryLimitBytes` where the kernel allows it.
+    /// `output`: the file a spawned command's stdout and stderr are appended to.
+    init(spec: ArchitectureSpec, probes: ProbeSettings?, memoryLimitBytes: UInt64? = nil, output: String? = nil,
+         log: SessionLog) throws {
+        self.spec = spec
+        let label = Self.label(of: spec.name)
+        switch (spec.processes, probes) {
+        case (.command(let argv), let probes?):
+            var request = ProbeRequest(command: argv)
+            request.commandLabel = label
+            request.commandOutput = output
+            request.commandDiesWithArchbench = true
+            request.configure(probes)
+            live = try LiveProbe(request, progress: { _ in })
+        case (.command(let argv), nil):
+            spawned = try SpawnedCommand(argv: argv, output: output)
+        case (let source, let probes?):
+            // Running processes: found once they answer (an external server may still be starting).
+            try Self.waitReady(spec, timeout: spec.readyTimeout, exited: { nil })
+            var request = ProbeRequest(targets: try Self.targets(source, spec: spec, label: label))
+            request.configure(probes)
+            live = try LiveProbe(request, progress: { _ in })
+        case (_, nil):
+            break
+        }
+        if let bytes = memoryLimitBytes {
+            let pid = live?.commandPid ?? spawned?.pid
+            switch pid.map({ MemoryLimit.apply(bytes, to: [$0], name: spec.name) }) {
+            case .success(let limit)?:
+                memoryLimit = limit
+                memoryLimitNote = "limited to \(bytes >> 20) MiB (\(limit.path))"
+            case .failure(let error)?:
+                memoryLimitNote = "not limited: \(error)"
+            case nil:
+                memoryLimitNote = "not limited: archbench did not start its processes"
+            }
+            log("  \(spec.name): memory \(memoryLimitNote ?? "")")
+        }
+        do {
+            try Self.waitReady(spec, timeout: spec.readyTimeout, exited: { [live, spawned] in
+                if let exit = spawned?.exitStatus { return exit.description }
+                if let pid = live?.commandPid, ProcessTable.entry(pid: pid).map({ $0.state == "Z" }) ?? true {
+                    return "exited"
+                }
+                return nil
+            })
+        } catch {
+            _ = stop()
+            throw error
+        }
+        log("  \(spec.name): ready at \(spec.baseURL)\(live == nil ? "" : ", probed")")
+    }
+
+    /// The label the report carries for the architecture's first process (its children are named
+    /// by their service when they are the reference backends' `ab-SERVICE` processes).
+    static func label(of architecture: String) -> String {
+        switch architecture {
+        case "monolithic": "monolith"
+        case "microservices": "gateway"
+        default: architecture
+        }
+    }
+
+    private static func targets(_ source: ProcessSource, spec: ArchitectureSpec, label: String) throws -> [TargetSpec] {
+        switch source {
+        case .command: return []
+        case .pids(let pids): return pids.map { TargetSpec(.pid($0), label: label) }
+        case .ports(let ports): return ports.map { TargetSpec(.port($0), label: label) }
+        case .cgroup(let path): return [TargetSpec(.cgroup(path), label: label)]
+        case .urlPorts:
+            let ports = Array(Set([spec.baseURL.port, spec.websocketURL.port])).sorted()
+            return ports.map { TargetSpec(.port($0), label: label) }
+        }
+    }
+
+    /// Waits until `base_url` and `websocket_url` accept connections; fails after `timeout`, or as
+    /// soon as `exited` says the spawned command is gone.
+    static func waitReady(_ spec: ArchitectureSpec, timeout: Double, exited: () -> String?) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        let ports = [spec.baseURL, spec.websocketURL]
+        while true {
+            if ports.allSatisfy({ accepts(host: $0.host, port: $0.port) }) { return }
+            if let how = exited() {
+                throw ArchbenchError.environment("\(spec.name): its command \(how) before \(spec.baseURL) accepted connections")
+            }
+            if Date() >= deadline {
+                throw ArchbenchError.environment(
+                    "\(spec.name): \(spec.baseURL) did not accept connections within \(Int(timeout)) s (ready_timeout_s)")
+            }
+            usleep(50_000)
+        }
+    }
+
+    /// Whether a TCP connection to host:port succeeds (IPv4 or IPv6 literal, or a name).
+    static func accepts(host: String, port: UInt16) -> Bool {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var results: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &results) == 0, let first = results else { return false }
+        defer { freeaddrinfo(results) }
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let info = entry {
+            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+            if fd >= 0 {
+                let connected = connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0
+                close(fd)
+                if connected { return true }
+            }
+            entry = info.pointee.ai_next
+        }
+        return false
+    }
+
+    var probed: Bool { live != nil }
+
+    /// Service names by pid, for processes started as `archbench serve service NAME` (the
+    /// reference microservices' services), as last seen alive.
+    private(set) var serviceLabels: [Int32: String] = [:]
+
+    /// What the probes have recorded so far; nil without probes.
+    func snapshot() throws -> ProbeRecording? {
+        guard let recording = try live?.snapshot() else { return nil }
+        for process in recording.processes where process.exitNs == nil && serviceLabels[process.pid] == nil {
+            if let name = Self.serviceName(pid: process.pid) { serviceLabels[process.pid] = name }
+        }
+        return recording
+    }
+
+    /// NAME when the process runs `… serve service NAME …`.
+    static func serviceName(pid: Int32) -> String? {
+        guard let cmdline = ProcessTable.read("/proc/\(pid)/cmdline") else { return nil }
+        let argv = cmdline.split(separator: "\0").map(String.init)
+        guard let at = argv.firstIndex(of: "service"), at > 0, argv[at - 1] == "serve", at + 1 < argv.count else { return nil }
+        return argv[at + 1]
+    }
+
+    /// Ends the probes, stops a command archbench started, and returns the whole run's recording.
+    func stop() -> ProbeRecording? {
+        defer {
+            spawned?.stop()
+            spawned = nil
+            live = nil
+            memoryLimit?.remove()
+            memoryLimit = nil
+        }
+        return try? live?.finish()
+    }
+}
+
+extension ProbeRequest {
+    mutating func configure(_ settings: ProbeSettings) {
+        btfPath = settings.btfPath
+        trapsSignals = false
+        if settings.syscalls { optionalFamilies.insert(.syscalls) }
+    }
+}

@@ -1,0 +1,387 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Analysis
+import ArchbenchCore
+import Foundation
+import Load
+import Recording
+
+/// What `archbench run` was asked for.
+public struct SuiteOptions: Sendable {
+    public var workload = WorkloadProfile.default
+    /// Seconds of load per benchmark round.
+    public var duration = 5.0
+    public var resultsDirectory = "results"
+    /// `--no-memory` leaves out the memory_usage benchmark.
+    public var memory = true
+    public var visualizations = true
+    public var probes = true
+    /// `--require-probes`: without them, exit 3 instead of going on client-side only.
+    public var requireProbes = false
+    public var syscalls = false
+    public var btfPath: String?
+    public var historyPath: String?
+    public var json = false
+    /// Rounds per architecture and benchmark, alternating A B B A … so drift hits both alike.
+    public var rounds = 2
+
+    public init() {}
+}
+
+/// How a run ended.
+public struct SuiteOutcome: Sendable {
+    public var exitCode: Int32
+    public var summary: ExecutionSummary
+    public var resultsPath: String
+}
+
+/// `archbench run`: both architectures, every benchmark in alternating rounds, probed, validated,
+/// written; the seed's console on the way.
+public final class SuiteRunner {
+    let config: RunConfig
+    let options: SuiteOptions
+    let registry: BenchmarkRegistry
+    let console: SuiteConsole
+
+    public init(config: RunConfig, options: SuiteOptions, registry: BenchmarkRegistry = .standard) {
+        self.config = config
+        self.options = options
+        self.registry = registry
+        console = SuiteConsole(json: options.json)
+    }
+
+    public func run() throws -> SuiteOutcome {
+        let started = Date()
+        let stamp = Self.stamp(started)
+        let directory = options.resultsDirectory
+        try Self.prepare(directory: directory)
+        let probes = try probeSettings()
+
+        console.line("🚀 Starting comprehensive backend performance benchmark comparison")
+        console.line(SuiteConsole.rule)
+        console.line("")
+        console.line("📋 Generating optimized benchmark configurations...")
+        for spec in config.architectures {
+            let role = spec.name == config.baseline.name ? "baseline" : "candidate"
+            console.line("  \(spec.name) (\(role)): \(spec.baseURL), \(spec.websocketURL), pool \(spec.connectionPoolSize)")
+        }
+        let benchmarks = registry.benchmarks.filter { options.memory || $0.name != "memory_usage" }
+        console.line("  workload \(options.workload.name), \(benchmarks.count) benchmarks × \(options.rounds) rounds"
+            + " of \(Self.seconds(options.duration)) per architecture; probes: \(probes == nil ? "off" : "on")")
+
+        let interrupted = InterruptFlag()
+        let trap = SignalTrap(signals: [SIGINT, SIGTERM]) { interrupted.raise($0) }
+        defer { trap.cancel() }
+
+        var sessions: [String: ArchitectureSession] = [:]
+        var notes: [String: String] = [:]
+        // What the spawned targets print, kept beside the results rather than mixed into the console.
+        let targetsLog = "\(directory)/targets_\(stamp).log"
+        defer { sessions.values.forEach { _ = $0.stop() } }
+        for spec in config.architectures {
+            sessions[spec.name] = try ArchitectureSession(spec: spec, probes: probes,
+                                                          memoryLimitBytes: options.workload.memoryLimitBytes,
+                                                          output: targetsLog) { console.line($0) }
+            notes[spec.name] = sessions[spec.name]?.memoryLimitNote.map { "memory \($0)" }
+        }
+
+        console.line("🔧 Executing performance benchmarks...")
+        var rounds: [BenchmarkRound] = []
+        var results: [String: [String: BenchmarkResult]] = [:]
+        var kernel: [String: [String: ProbeReport]] = [:]
+        var failures: [String] = []
+        for benchmark in benchmarks where interrupted.signal == nil {
+            console.line("  Running \(benchmark.name) benchmark...")
+            var slices: [String: [ProbeRecording]] = [:]
+            var mine: [BenchmarkRound] = []
+            for order in Self.order(config.architectures.map(\.name), rounds: options.rounds) where interrupted.signal == nil {
+                guard let session = sessions[order.architecture] else { continue }
+                let (round, slice) = runRound(benchmark, session: session, round: order.round)
+                if let slice { slices[order.architecture, default: []].append(slice) }
+                if let error = round.error {
+                    console.line("  ❌ \(order.architecture) round \(order.round): \(error)")
+                    failures.append("\(benchmark.name) on \(order.architecture), round \(order.round): \(error)")
+                }
+                mine.append(round)
+            }
+            rounds += mine
+            for spec in config.architectures {
+                let own = mine.filter { $0.architecture == spec.name }
+                let services = sessions[spec.name]?.serviceLabels ?? [:]
+                let report = ProbeRecording.merging(slices[spec.name] ?? []).map {
+                    Self.labelled(ProbeAnalysis.report(of: $0), services: services)
+                }
+                if let report { kernel[spec.name, default: [:]][benchmark.name] = report }
+                guard var result = Self.combine(own.compactMap(\.result)) else { continue }
+                if benchmark.name == "memory_usage", let report { Self.addMemory(report, to: &result) }
+                results[spec.name, default: [:]][benchmark.name] = result
+                let unit = result.metadata["unit"].flatMap { if case .text(let unit) = $0 { return " \(unit)/s" } else { return nil } } ?? ""
+                console.line(String(format: "  ✅ Completed - %@: Throughput: %.1f%@, Avg Latency: %.1fms, P95: %.1fms, Success: %.1f%%",
+                                    spec.name, result.throughput, unit, result.latencyStats.mean, result.latencyStats.p95,
+                                    result.successRate * 100))
+            }
+        }
+        if let signal = interrupted.signal {
+            console.line("⚠️  \(signal == SIGINT ? "SIGINT" : "SIGTERM"): stopping; the benchmarks run so far are written")
+            failures.append("interrupted by \(signal == SIGINT ? "SIGINT" : "SIGTERM")")
+        }
+        for session in sessions.values { _ = session.stop() }
+        sessions = [:]
+
+        console.line("")
+        console.line("✅ Validating performance requirements...")
+        let validation = validate(results, benchmarks: benchmarks.map(\.name))
+        console.line("🔍 Performing regression analysis...")
+        console.line("  no run history yet: this run is not compared with earlier ones")
+        console.line("📊 Generating performance reports...")
+        let resultsPath = "\(directory)/comprehensive_results_\(stamp).json"
+        let summaryPath = "\(directory)/execution_summary_\(stamp).json"
+        let document = SuiteResults(
+            timestamp: ISO8601DateFormatter().string(from: started), workload: options.workload.name,
+            durationS: options.duration, architectures: config.architectures.map(\.name), baseline: config.baseline.name,
+            candidate: config.candidate.name, probes: probes == nil ? "off" : "on", notes: notes, results: results, rounds: rounds,
+            kernel: kernel, validation: validation, analysis: [:], failures: failures)
+        try write(document, to: resultsPath)
+        console.line("  \(resultsPath)")
+        console.line("📈 Creating performance visualizations...")
+        console.line(options.visualizations ? "  none yet: the dashboard, heatmap and traces are not built" : "  skipped (--no-visualizations)")
+
+        let exitCode: Int32 = interrupted.signal.map { 128 + $0 } ?? (validation.failed || !failures.isEmpty ? 1 : 0)
+        let recommendations = Self.recommendations(validation, failures: failures, candidate: config.candidate.name)
+        let summary = ExecutionSummary(
+            timestamp: document.timestamp, executionTimeS: Date().timeIntervalSince(started),
+            benchmarksExecuted: Set(rounds.filter { $0.result != nil }.map(\.benchmark)).count,
+            architectures: document.architectures, workload: options.workload.name,
+            rating: Validation.rating(validation), exitCode: exitCode, validationChecksPassed: validation.passed,
+            validationChecksTotal: validation.checks.count, regressions: [], recommendations: recommendations,
+            failures: failures,
+            filesWritten: [resultsPath, summaryPath] + (FileManager.default.fileExists(atPath: targetsLog) ? [targetsLog] : []))
+        try write(summary, to: summaryPath)
+        printSummary(summary, validation: validation, results: results)
+        return SuiteOutcome(exitCode: exitCode, summary: summary, resultsPath: resultsPath)
+    }
+
+    // MARK: - Steps
+
+    /// Probes for the run, or nil: off by request, or not possible here (said in one line; with
+    /// `--require-probes` that is an environment error).
+    func probeSettings() throws -> ProbeSettings? {
+        guard options.probes else { return nil }
+        var missing = Privileges.missingForTracing()
+        let btf = options.btfPath ?? "/sys/kernel/btf/vmlinux"
+        if missing == nil, !FileManager.default.fileExists(atPath: btf) {
+            missing = "the kernel exposes no BTF (\(btf))"
+        }
+        if let missing {
+            if options.requireProbes { throw ArchbenchError.environment("probes required but unavailable: \(missing)") }
+            console.line("probes: skipped (\(missing)); the client-side results are complete")
+            return nil
+        }
+        return ProbeSettings(btfPath: options.btfPath, syscalls: options.syscalls)
+    }
+
+    /// A results directory archbench can write to, made if missing; an environment error otherwise,
+    /// before anything runs.
+    static func prepare(directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ArchbenchError.environment("cannot create the results directory \(directory): \(error.localizedDescription)")
+        }
+        guard access(directory, W_OK) == 0 else {
+            throw ArchbenchError.environment("the results directory \(directory) is not writable")
+        }
+    }
+
+    /// A B B A …: each architecture's round r, alternating which goes first.
+    static func order(_ architectures: [String], rounds: Int) -> [(architecture: String, round: Int)] {
+        (1...max(1, rounds)).flatMap { round in
+            (round % 2 == 1 ? architectures : architectures.reversed()).map { ($0, round) }
+        }
+    }
+
+    /// One round: the benchmark against one architecture, with the kernel's view of it.
+    func runRound(_ benchmark: any Benchmark, session: ArchitectureSession, round: Int) -> (BenchmarkRound, ProbeRecording?) {
+        let spec = session.spec
+        let target = BenchmarkTarget(architecture: spec.name, baseURL: spec.baseURL, websocketURL: spec.websocketURL,
+                                     connectionPoolSize: spec.connectionPoolSize)
+        // stress_test runs longer than --duration says, by its scale.
+        let total = options.duration * options.workload.durationScale
+        let label = "\(benchmark.name) · \(spec.name) · round \(round)"
+        let context = BenchmarkContext(target: target, profile: options.workload, duration: total) { [console] live in
+            let rate = live.elapsedSeconds > 0 ? Double(live.completed) / live.elapsedSeconds : 0
+            console.progress(String(format: "  [%@] %.1f / %.0f s, %.0f/s, %llu errors", label, live.elapsedSeconds, total, rate, live.errors))
+        }
+        let before = try? session.snapshot()
+        let startNs = MonotonicClock.nowNs
+        var result: BenchmarkResult?
+        var error: String?
+        do {
+            result = try benchmark.run(context)
+        } catch let failure {
+            error = "\(failure)"
+        }
+        let endNs = MonotonicClock.nowNs
+        let after = try? session.snapshot()
+        let slice = before.flatMap { before in after.map { $0.since(before) } }
+        let histogram = Self.histogram(result?.loads ?? [])
+        return (BenchmarkRound(benchmark: benchmark.name, architecture: spec.name, round: round, startNs: startNs,
+                               endNs: endNs, result: result, error: error, latencyHistogramLog2Us: histogram), slice)
+    }
+
+    static func histogram(_ loads: [LoadResult]) -> [UInt64] {
+        var counts: [UInt64] = []
+        for window in loads.flatMap(\.windows) {
+            if counts.count < window.log2Counts.count { counts += Array(repeating: 0, count: window.log2Counts.count - counts.count) }
+            for (index, count) in window.log2Counts.enumerated() { counts[index] += UInt64(count) }
+        }
+        return counts
+    }
+
+    /// An architecture's rounds as one result: the means of the rounds' figures (each round is in
+    /// `rounds`, with its loads).
+    static func combine(_ results: [BenchmarkResult]) -> BenchmarkResult? {
+        guard let last = results.last else { return nil }
+        func mean(_ value: (BenchmarkResult) -> Double) -> Double { results.map(value).reduce(0, +) / Double(results.count) }
+        var metadata = last.metadata
+        metadata["rounds"] = .number(Double(results.count))
+        return BenchmarkResult(
+            throughput: mean(\.throughput),
+            latencyStats: BenchmarkLatency(mean: mean(\.latencyStats.mean), p50: mean(\.latencyStats.p50),
+                                           p95: mean(\.latencyStats.p95), p99: mean(\.latencyStats.p99),
+                                           max: results.map(\.latencyStats.max).max() ?? 0),
+            successRate: mean(\.successRate), metadata: metadata, loads: [])
+    }
+
+    /// The reference backends' services are labelled by their service (users, orders, …); other
+    /// processes keep their architecture's label (monolith, gateway, or the architecture's name).
+    static func labelled(_ report: ProbeReport, services: [Int32: String]) -> ProbeReport {
+        var report = report
+        for index in report.processes.indices {
+            if let service = services[report.processes[index].pid] { report.processes[index].label = service }
+        }
+        return report
+    }
+
+    /// memory_usage's figures from the probes: the architecture's peak (the sum of its processes'
+    /// peaks) and each process's peak, over the benchmark's rounds.
+    static func addMemory(_ report: ProbeReport, to result: inout BenchmarkResult) {
+        var peak: UInt64 = 0
+        for process in report.processes {
+            guard let rss = process.rssBytes else { continue }
+            peak += rss.max
+            result.metadata["rss_peak_bytes.\(process.label ?? process.comm).\(process.pid)"] = .number(Double(rss.max))
+        }
+        result.metadata["peak_rss_bytes"] = .number(Double(peak))
+        result.metadata["processes"] = .number(Double(report.processes.count))
+    }
+
+    func validate(_ results: [String: [String: BenchmarkResult]], benchmarks: [String]) -> ValidationOutcome {
+        let thresholds = RunConfig.seedThresholds.merging(config.thresholds) { $1 }
+        var checks: [ValidationCheck] = []
+        for name in benchmarks {
+            guard let base = results[config.baseline.name]?[name], let cand = results[config.candidate.name]?[name] else { continue }
+            var metrics: [(String, Double, Double)] = [
+                ("throughput", base.throughput, cand.throughput), ("latency", base.latencyStats.p95, cand.latencyStats.p95),
+                ("success_rate", base.successRate, cand.successRate),
+            ]
+            if case .number(let b)? = base.metadata["peak_rss_bytes"], case .number(let c)? = cand.metadata["peak_rss_bytes"] {
+                metrics.append(("memory", b, c))
+            }
+            for (metric, baseline, candidate) in metrics {
+                guard let threshold = thresholds[metric] else { continue }
+                if let check = Validation.check(benchmark: name, metric: metric, baseline: baseline, candidate: candidate,
+                                                threshold: threshold) {
+                    checks.append(check)
+                }
+            }
+        }
+        return ValidationOutcome(checks: checks)
+    }
+
+    static func recommendations(_ validation: ValidationOutcome, failures: [String], candidate: String) -> [String] {
+        var lines: [String] = []
+        if !failures.isEmpty { lines.append("❌ \(failures.count) benchmark round(s) failed: see failures in the results") }
+        let critical = validation.checks.filter { $0.verdict == .critical }
+        if critical.isEmpty, failures.isEmpty {
+            lines.append("✅ The \(candidate) refactoring holds up: no critical regression - proceed")
+        }
+        for check in critical {
+            lines.append(String(format: "🔴 %@ %@ %+.1f%% (critical at %+.0f%%): investigate before deploying",
+                                check.benchmark, check.metric, check.changePct, check.criticalPct))
+        }
+        for check in validation.checks where check.verdict == .warning {
+            lines.append(String(format: "📈 Consider: improve %@ %@ (%+.1f%%)", check.benchmark, check.metric, check.changePct))
+        }
+        if let memory = validation.checks.first(where: { $0.metric == "memory" }), memory.changePct <= -10 {
+            lines.append(String(format: "💾 Significant memory improvement achieved (%+.1f%%)", memory.changePct))
+        }
+        return lines
+    }
+
+    func printSummary(_ summary: ExecutionSummary, validation: ValidationOutcome, results: [String: [String: BenchmarkResult]]) {
+        // The median over the benchmarks: one benchmark's extreme change does not speak for all.
+        func change(_ metric: String) -> String {
+            let values = validation.checks.filter { $0.metric == metric }.map(\.changePct).sorted()
+            guard !values.isEmpty else { return "n/a" }
+            let middle = values.count / 2
+            let median = values.count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2
+            return String(format: "%+.1f%% (median over %d benchmarks)", median, values.count)
+        }
+        console.line("")
+        console.line("🎯 BENCHMARK EXECUTION SUMMARY")
+        console.line(SuiteConsole.rule)
+        console.line(String(format: "⏱️  Execution Time: %.1f seconds", summary.executionTimeS))
+        console.line("🔧 Benchmarks Executed: \(summary.benchmarksExecuted)")
+        console.line("🏗️  Architectures Tested: \(summary.architectures.joined(separator: ", "))")
+        console.line("")
+        console.line("📊 PERFORMANCE OVERVIEW:")
+        console.line("   Throughput Change: \(change("throughput"))")
+        console.line("   Memory Change: \(change("memory"))")
+        console.line("   Latency Change: \(change("latency"))")
+        console.line("")
+        console.line("✅ VALIDATION RESULTS:")
+        let total = max(summary.validationChecksTotal, 1)
+        console.line(String(format: "   Success Rate: %.1f%% (%d/%d)", Double(summary.validationChecksPassed) / Double(total) * 100,
+                            summary.validationChecksPassed, summary.validationChecksTotal))
+        console.line("   Rating: \(summary.rating); exit \(summary.exitCode)")
+        console.line("")
+        console.line("📋 KEY RECOMMENDATIONS:")
+        summary.recommendations.forEach { console.line("   \($0)") }
+        if options.json, let text = try? JSONCoding.string(summary) {
+            FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        }
+    }
+
+    func write(_ value: some Encodable, to path: String) throws {
+        do {
+            try AtomicFile.write(try JSONCoding.encoder().encode(value), to: path)
+        } catch {
+            throw ArchbenchError.environment("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+
+    static func stamp(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd_HHmmss"
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return formatter.string(from: date)
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
+    }
+}
+
+/// The first SIGINT or SIGTERM of a run.
+final class InterruptFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var first: Int32?
+
+    var signal: Int32? { lock.withLock { first } }
+
+    func raise(_ number: Int32) {
+        lock.withLock { if first == nil { first = number } }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `archbench run` end to end, on the embedded default and on configs that must fail cleanly.
+final class RunCommandTests: XCTestCase {
+    let archbench = BuiltProducts.archbench
+    let benchmarks = ["training_throughput", "websocket_latency", "api_response_times", "memory_usage", "concurrent_handling"]
+
+    func temporaryDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "ab-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        return directory
+    }
+
+    func files(in directory: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
+    }
+
+    /// Reference backends of this build alive now, but for `except`: `serve` processes whose
+    /// executable is this build's archbench (its services keep the name, not the path: they are
+    /// found as the children of those).
+    func servers(except: Set<Int32>) -> [Int32] {
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
+        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: archbench)) ?? archbench
+        var servers = Set(pids.filter { pid in
+            let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return (exe == own || exe == archbench) && String(decoding: data, as: UTF8.self).split(separator: "\0").contains("serve")
+        })
+        for pid in pids {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = Int32(fields[1]), servers.contains(parent) { servers.insert(pid) }
+        }
+        return servers.subtracting(except).sorted()
+    }
+
+    func testTheEmbeddedDefaultRunsEveryBenchmarkOnBothArchitecturesProbedAndLeavesNothingBehind() throws {
+        if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
+        let directory = try temporaryDirectory()
+        let before = Set(servers(except: []))
+        let linksBefore = try archbenchLinksInKernel()
+        let result = try runToCompletion(archbench, ["run", "--duration", "1", "--results-dir", directory.path], timeout: 300)
+        XCTAssertTrue([0, 1].contains(result.status), "exit \(result.status): \(result.stderr)")
+        XCTAssertTrue(result.stdout.contains("🎯 BENCHMARK EXECUTION SUMMARY"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("✅ VALIDATION RESULTS:"), result.stdout)
+
+        let names = files(in: directory)
+        let resultsName = try XCTUnwrap(names.first { $0.hasPrefix("comprehensive_results_") && $0.hasSuffix(".json") }, "\(names)")
+        XCTAssertTrue(names.contains { $0.hasPrefix("execution_summary_") && $0.hasSuffix(".json") }, "\(names)")
+        XCTAssertFalse(names.contains { $0.hasSuffix(".tmp") }, "no temporary file left: \(names)")
+        let data = try Data(contentsOf: directory.appending(path: resultsName))
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(json["architectures"] as? [String], ["monolithic", "microservices"])
+        let results = try XCTUnwrap(json["results"] as? [String: [String: [String: Any]]])
+        let kernel = try XCTUnwrap(json["kernel"] as? [String: [String: [String: Any]]])
+        for architecture in ["monolithic", "microservices"] {
+            for benchmark in benchmarks {
+                let result = try XCTUnwrap(results[architecture]?[benchmark], "\(architecture) \(benchmark)")
+                XCTAssertGreaterThan(result["throughput"] as? Double ?? 0, 0, "\(architecture) \(benchmark)")
+                XCTAssertNotNil(result["latency_stats"] as? [String: Any])
+                XCTAssertNotNil(result["success_rate"] as? Double)
+                XCTAssertNotNil(result["metadata"] as? [String: Any])
+                let processes = try XCTUnwrap(kernel[architecture]?[benchmark]?["processes"] as? [[String: Any]])
+                XCTAssertGreaterThanOrEqual(processes.count, architecture == "microservices" ? 5 : 1, "\(architecture) \(benchmark)")
+                XCTAssertTrue(processes.allSatisfy { ($0["oncpu_ns"] as? Int ?? 0) > 0 || ($0["offcpu_ns"] as? Int ?? 0) > 0 })
+            }
+        }
+        let labels = Set((kernel["microservices"]?["api_response_times"]?["processes"] as? [[String: Any]] ?? []).compactMap { $0["label"] as? String })
+        XCTAssertTrue(labels.isSuperset(of: ["gateway", "users", "orders"]), "\(labels)")
+        let rounds = try XCTUnwrap(json["rounds"] as? [[String: Any]])
+        XCTAssertEqual(rounds.count, benchmarks.count * 4, "A B B A for each benchmark")
+        XCTAssertEqual(rounds.prefix(4).compactMap { $0["architecture"] as? String },
+                       ["monolithic", "microservices", "microservices", "monolithic"])
+
+        XCTAssertEqual(servers(except: before), [], "the spawned backends are stopped")
+        if let linksBefore { XCTAssertEqual(try archbenchLinksInKernel(), linksBefore, "no BPF link left behind") }
+    }
+
+    func testABadConfigIsAUsageErrorNamingTheJSONPathAndWritesNothing() throws {
+        let directory = try temporaryDirectory()
+        let config = directory.appending(path: "bad.json")
+        try #"{"monolithic": {"base_url": 42, "websocket_url": "ws://127.0.0.1:1/ws", "connection_pool_size": 1, "processes": {"port": [1]}}, "microservices": {"base_url": "http://127.0.0.1:2/", "websocket_url": "ws://127.0.0.1:2/ws", "connection_pool_size": 1, "processes": {"port": [2]}}}"#
+            .write(to: config, atomically: true, encoding: .utf8)
+        let results = directory.appending(path: "results")
+        let result = try runToCompletion(archbench, ["run", "--config", config.path, "--results-dir", results.path])
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertTrue(result.stderr.contains("monolithic.base_url: expected a string, got 42"), result.stderr)
+        XCTAssertEqual(files(in: results), [], "nothing written")
+    }
+
+    func testAnUnreachableArchitectureIsAnEnvironmentErrorNamingItWithinItsDeadline() throws {
+        let directory = try temporaryDirectory()
+        let config = directory.appending(path: "unreachable.json")
+        try #"""
+            {"monolithic": {"base_url": "http://127.0.0.1:9/", "websocket_url": "ws://127.0.0.1:9/ws",
+                            "connection_pool_size": 1, "ready_timeout_s": 1},
+             "microservices": {"base_url": "http://127.0.0.1:9/", "websocket_url": "ws://127.0.0.1:9/ws",
+                               "connection_pool_size": 1, "ready_timeout_s": 1}}
+            """#.write(to: config, atomically: true, encoding: .utf8)
+        let started = Date()
+        let result = try runToCompletion(archbench, ["run", "--config", config.path, "--no-probes",
+                                                     "--results-dir", directory.appending(path: "results").path])
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 6, "within 5 s of the 1 s readiness deadline")
+        XCTAssertTrue(result.stderr.contains("monolithic"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("http://127.0.0.1:9/"), result.stderr)
+    }
+
+    func testAResultsDirectoryThatCannotBeWrittenIsAnEnvironmentErrorBeforeAnythingRuns() throws {
+        let directory = try temporaryDirectory()
+        let blocker = directory.appending(path: "file")
+        try "x".write(to: blocker, atomically: true, encoding: .utf8)
+        let result = try runToCompletion(archbench, ["run", "--no-probes", "--results-dir", blocker.appending(path: "results").path])
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertTrue(result.stderr.contains("results directory"), result.stderr)
+        XCTAssertFalse(result.stdout.contains("Running"), result.stdout)
+    }
+}

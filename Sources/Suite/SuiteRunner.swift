@@ -327,7 +327,7 @@ public final class SuiteRunner {
             guard !values.isEmpty else { return "n/a" }
             let middle = values.count / 2
             let median = values.count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2
-            return String(format: "%+.1f%% (median over %d benchmarks)", median, values.count)
+            return String(format: "%+.1f%% (median over %d benchmark%@)", median, values.count, values.count == 1 ? "" : "s")
         }
         console.line("")
         console.line("🎯 BENCHMARK EXECUTION SUMMARY")

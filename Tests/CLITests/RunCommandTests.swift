@@ -80,6 +80,27 @@ final class RunCommandTests: XCTestCase {
         if let linksBefore { XCTAssertEqual(try archbenchLinksInKernel(), linksBefore, "no BPF link left behind") }
     }
 
+    func testSIGINTMidRunWritesWhatRanStopsTheTargetsAndExits130() throws {
+        let directory = try temporaryDirectory()
+        let before = Set(servers(except: []))
+        let run = try RunningProcess(archbench, ["run", "--no-probes", "--duration", "3", "--results-dir", directory.path])
+        XCTAssertTrue(run.waitForStdout(containing: "Running websocket_latency", timeout: 60), run.stdoutSoFar)
+        kill(run.pid, SIGINT)
+        let signalled = Date()
+        let result = run.finish(timeout: 30)
+        XCTAssertEqual(result.status, 130, result.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(signalled), 5, "the load stops at once, the targets within their grace")
+        XCTAssertTrue(result.stdout.contains("SIGINT: stopping"), result.stdout)
+        let names = files(in: directory)
+        let resultsName = try XCTUnwrap(names.first { $0.hasPrefix("comprehensive_results_") }, "\(names)")
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: directory.appending(path: resultsName)))
+            as? [String: Any])
+        let results = try XCTUnwrap(json["results"] as? [String: [String: Any]])
+        XCTAssertNotNil(results["monolithic"]?["training_throughput"], "what ran before the signal is kept")
+        XCTAssertNil(results["monolithic"]?["memory_usage"], "nothing after it ran")
+        XCTAssertEqual(servers(except: before), [], "the spawned backends are stopped")
+    }
+
     func testABadConfigIsAUsageErrorNamingTheJSONPathAndWritesNothing() throws {
         let directory = try temporaryDirectory()
         let config = directory.appending(path: "bad.json")

@@ -66,10 +66,19 @@ public final class RunningProcess: @unchecked Sendable {
 
     /// Waits until stderr contains `text`; false after `timeout` seconds.
     public func waitForStderr(containing text: String, timeout: Double = 30) -> Bool {
+        wait(for: text, in: { self.stderrSoFar }, timeout: timeout)
+    }
+
+    /// Waits until stdout contains `text`; false after `timeout` seconds.
+    public func waitForStdout(containing text: String, timeout: Double = 30) -> Bool {
+        wait(for: text, in: { self.stdoutSoFar }, timeout: timeout)
+    }
+
+    private func wait(for text: String, in output: () -> String, timeout: Double) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if stderrSoFar.contains(text) { return true }
-            if !process.isRunning { return stderrSoFar.contains(text) }
+            if output().contains(text) { return true }
+            if !process.isRunning { return output().contains(text) }
             usleep(20_000)
         }
         return false

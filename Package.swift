@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "ArchbenchCore", "TestSupport", "archbench"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Recording"]),
-        .testTarget(name: "SuiteTests", dependencies: ["Suite", "Load", "Recording", "Backends", "TestSupport", "archbench"]),
+        .testTarget(name: "SuiteTests", dependencies: ["Suite", "Load", "CLoadGen", "Recording", "Analysis", "Backends", "TestSupport", "archbench"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Recording", "TestSupport", "ab-pausehelper"]),
         .testTarget(
             name: "CLITests",

@@ -352,6 +352,29 @@ double ab_load_run__latency_mean(struct ab_load_run *run, int endpoint, enum ab_
 	return h && h->total ? (double)h->sum / (double)h->total : 0;
 }
 
+long ab_load_run__histogram(struct ab_load_run *run, int endpoint, enum ab_latency_kind kind, uint32_t *bits,
+			    uint64_t *sum_ns, uint64_t *max_ns, uint64_t *pairs, size_t capacity)
+{
+	const struct ab_histogram *h = merged(run, endpoint, kind);
+	size_t found = 0;
+
+	if (!h)
+		return -EINVAL;
+	*bits = h->bits;
+	*sum_ns = h->sum;
+	*max_ns = h->total ? h->max : 0;
+	for (uint32_t i = 0; i < h->bucket_count; i++) {
+		if (!h->counts[i])
+			continue;
+		if (found < capacity) {
+			pairs[2 * found] = i;
+			pairs[2 * found + 1] = h->counts[i];
+		}
+		found++;
+	}
+	return (long)found;
+}
+
 size_t ab_load_run__window_count(struct ab_load_run *run)
 {
 	return run->windows.count;

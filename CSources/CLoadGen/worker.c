@@ -362,7 +362,9 @@ static void dispatch_due(struct worker *w, uint64_t now)
 		uint64_t intended = intended_start(w, w->scheduled);
 		struct conn *c;
 
-		if (intended > now)
+		/* The schedule is the intended starts strictly before the end (start_draining counts the
+		 * rest as dropped): one at or after it is never due, however late the loop looks. */
+		if (intended > now || intended >= w->plan->deadline_ns)
 			return;
 		c = &w->conns[w->idle[--w->idle_count]];
 		c->on_idle_stack = 0;
@@ -383,7 +385,7 @@ static void refill(struct worker *w, struct conn *c)
 		while (can_send(w) && c->inflight_count < w->depth && c->state == CONN_READY) {
 			uint64_t intended = intended_start(w, w->scheduled);
 
-			if (intended > ab_monotonic_ns())
+			if (intended > ab_monotonic_ns() || intended >= w->plan->deadline_ns)
 				break;
 			w->scheduled++;
 			if (send_one(w, c, intended) != IO_OK)

@@ -139,10 +139,27 @@ public final class LoadRun: @unchecked Sendable {
             bytesWritten: all.bytes_written, connects: all.connects, pingsAnswered: all.pings_answered,
             serverCloses: all.server_closes, startNs: all.start_ns, endNs: all.end_ns, endpoints: perEndpoint,
             windows: windows(), slowRequests: slowRequests(), slowRequestsDropped: all.slow_dropped,
-            windowsDropped: all.windows_dropped, stoppedEarly: stoppedEarly)
+            windowsDropped: all.windows_dropped, stoppedEarly: stoppedEarly,
+            latencyHistogram: histogram(-1, AB_LATENCY_CORRECTED))
     }
 
     // MARK: - Reading the C side
+
+    private func histogram(_ endpoint: Int32, _ kind: ab_latency_kind) -> LatencyHistogramRecord? {
+        var bits: UInt32 = 0, sum: UInt64 = 0, max: UInt64 = 0
+        var capacity = 4096
+        while true {
+            var pairs = [UInt64](repeating: 0, count: 2 * capacity)
+            let found = ab_load_run__histogram(handle, endpoint, kind, &bits, &sum, &max, &pairs, capacity)
+            guard found >= 0 else { return nil }
+            if found > capacity {
+                capacity = found
+                continue
+            }
+            return LatencyHistogramRecord(bits: bits, sumNs: sum, maxNs: max,
+                                          buckets: (0..<found).map { [pairs[2 * $0], pairs[2 * $0 + 1]] })
+        }
+    }
 
     private func latency(_ endpoint: Int32, _ kind: ab_latency_kind) -> LatencySummary {
         func us(_ percentile: Double) -> Double {
@@ -223,4 +240,28 @@ public enum LoadGenerator {
 enum LoadEnd: Sendable, Equatable {
     case finished
     case signal
+}
+
+extension LatencyHistogramRecord {
+    /// The value at `percentile` (0–100], by the load generator's own rule (the highest value of
+    /// the bucket holding the nearest rank, bpf/log_linear.h), in ns; the exact maximum at 100.
+    public func percentileNs(_ percentile: Double) -> UInt64 {
+        let total = count
+        guard total > 0 else { return 0 }
+        if percentile >= 100 { return maxNs }
+        let wanted = ab_log_linear_rank(percentile, total)
+        var seen: UInt64 = 0
+        for bucket in buckets where bucket.count > 1 {
+            seen += bucket[1]
+            if seen >= wanted {
+                return Swift.min(ab_histogram__highest(bits, UInt32(bucket[0])), maxNs)
+            }
+        }
+        return maxNs
+    }
+
+    public var meanNs: Double {
+        let total = count
+        return total > 0 ? Double(sumNs) / Double(total) : 0
+    }
 }

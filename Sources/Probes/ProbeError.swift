@@ -18,6 +18,15 @@ public enum ProbeError: ArchbenchFailure {
     /// A map's key or value size differs from the Swift view of it: the build is inconsistent.
     case layoutMismatch(map: String, detail: String)
 
+    /// The kernel or the machine refused the probes (privileges, BTF, bpf(), a layout): the targets
+    /// themselves are fine, and a caller may go on without probes.
+    public var isProbeUnavailable: Bool {
+        switch self {
+        case .missingPrivilege, .missingKernelFeature, .libbpf, .layoutMismatch: true
+        default: false
+        }
+    }
+
     public var exitCode: ArchbenchExitCode {
         switch self {
         case .commandNotFound, .commandFailed: .usage

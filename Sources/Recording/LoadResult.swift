@@ -153,6 +153,8 @@ public struct LoadResult: Codable, Sendable {
     public var slowRequestsDropped: UInt64
     public var windowsDropped: UInt64
     public var stoppedEarly: Bool
+    /// The whole run's (corrected) latency histogram, all endpoints: mergeable across runs.
+    public var latencyHistogram: LatencyHistogramRecord?
 
     public init(url: String, threads: Int, connections: Int, mode: String, requests: UInt64, sent: UInt64,
                 durationS: Double, requestsPerS: Double, latencyUs: LatencySummary, errors: ErrorCounts,
@@ -161,7 +163,8 @@ public struct LoadResult: Codable, Sendable {
                 lateSends: UInt64, droppedSends: UInt64, bytesRead: UInt64, bytesWritten: UInt64, connects: UInt64,
                 pingsAnswered: UInt64, serverCloses: UInt64, startNs: UInt64, endNs: UInt64,
                 endpoints: [EndpointResult], windows: [LoadWindow], slowRequests: [SlowRequest],
-                slowRequestsDropped: UInt64, windowsDropped: UInt64, stoppedEarly: Bool) {
+                slowRequestsDropped: UInt64, windowsDropped: UInt64, stoppedEarly: Bool,
+                latencyHistogram: LatencyHistogramRecord? = nil) {
         self.url = url
         self.threads = threads
         self.connections = connections
@@ -192,6 +195,7 @@ public struct LoadResult: Codable, Sendable {
         self.slowRequestsDropped = slowRequestsDropped
         self.windowsDropped = windowsDropped
         self.stoppedEarly = stoppedEarly
+        self.latencyHistogram = latencyHistogram
     }
 }
 
@@ -213,5 +217,37 @@ public struct NullEncoded<Value: Codable & Sendable>: Codable, Sendable {
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
+    }
+}
+
+/// A load's latency histogram as the load generator kept it (log-linear buckets, bpf/log_linear.h,
+/// three significant digits): only the non-empty buckets, as `[index, count]`. Histograms of the
+/// same `bits` merge by adding counts, so percentiles over several rounds are exact to the bucket,
+/// and can be recomputed from a results file alone.
+public struct LatencyHistogramRecord: Codable, Sendable, Equatable {
+    public var bits: UInt32
+    public var sumNs: UInt64
+    public var maxNs: UInt64
+    public var buckets: [[UInt64]]
+
+    public init(bits: UInt32, sumNs: UInt64, maxNs: UInt64, buckets: [[UInt64]]) {
+        self.bits = bits
+        self.sumNs = sumNs
+        self.maxNs = maxNs
+        self.buckets = buckets
+    }
+
+    public var count: UInt64 { buckets.reduce(0) { $0 + ($1.count > 1 ? $1[1] : 0) } }
+
+    /// Several histograms of the same `bits` as one; nil for none or when their bits differ.
+    public static func merging(_ histograms: [LatencyHistogramRecord]) -> LatencyHistogramRecord? {
+        guard let first = histograms.first, histograms.allSatisfy({ $0.bits == first.bits }) else { return nil }
+        var counts: [UInt64: UInt64] = [:]
+        for histogram in histograms {
+            for bucket in histogram.buckets where bucket.count > 1 { counts[bucket[0], default: 0] += bucket[1] }
+        }
+        return LatencyHistogramRecord(
+            bits: first.bits, sumNs: histograms.reduce(0) { $0 &+ $1.sumNs }, maxNs: histograms.map(\.maxNs).max() ?? 0,
+            buckets: counts.keys.sorted().map { [$0, counts[$0] ?? 0] })
     }
 }

@@ -32,9 +32,11 @@ final class ArchitectureSession {
 
     /// Starts (or finds) the architecture's processes and, with `probes`, the probes on them; a
     /// spawned command is put under `memoryLimitBytes` where the kernel allows it.
-    /// `output`: the file a spawned command's stdout and stderr are appended to.
+    /// `output`: the file a spawned command's stdout and stderr are appended to. `interrupted` is
+    /// asked while waiting for the URLs to accept connections: when it says true, what was started is
+    /// stopped and the wait fails (Ctrl-C during a long `ready_timeout_s`).
     init(spec: ArchitectureSpec, probes: ProbeSettings?, memoryLimitBytes: UInt64? = nil, output: String? = nil,
-         log: SessionLog) throws {
+         interrupted: () -> Bool = { false }, log: SessionLog) throws {
         self.spec = spec
         let label = Self.label(of: spec.name)
         switch (spec.processes, probes) {
@@ -49,7 +51,7 @@ final class ArchitectureSession {
             spawned = try SpawnedCommand(argv: argv, output: output)
         case (let source, let probes?):
             // Running processes: found once they answer (an external server may still be starting).
-            try Self.waitReady(spec, timeout: spec.readyTimeout, exited: { nil })
+            try Self.waitReady(spec, timeout: spec.readyTimeout, exited: { nil }, interrupted: interrupted)
             var request = ProbeRequest(targets: try Self.targets(source, spec: spec, label: label))
             request.configure(probes)
             live = try LiveProbe(request, progress: { _ in })
@@ -76,7 +78,7 @@ final class ArchitectureSession {
                     return "exited"
                 }
                 return nil
-            })
+            }, interrupted: interrupted)
         } catch {
             _ = stop()
             throw error
@@ -106,26 +108,46 @@ final class ArchitectureSession {
         }
     }
 
-    /// Waits until `base_url` and `websocket_url` accept connections; fails after `timeout`, or as
-    /// soon as `exited` says the spawned command is gone.
-    static func waitReady(_ spec: ArchitectureSpec, timeout: Double, exited: () -> String?) throws {
+    /// Waits until `base_url` and `websocket_url` accept connections; fails after `timeout` (within
+    /// about a second of it, whatever the hosts do), as soon as `exited` says the spawned command is
+    /// gone, or as soon as `interrupted` says true.
+    static func waitReady(_ spec: ArchitectureSpec, timeout: Double, exited: () -> String?,
+                          interrupted: () -> Bool = { false }) throws {
         let deadline = Date().addingTimeInterval(timeout)
-        let ports = [spec.baseURL, spec.websocketURL]
+        let urls = [("base_url", spec.baseURL), ("websocket_url", spec.websocketURL)]
         while true {
-            if ports.allSatisfy({ accepts(host: $0.host, port: $0.port) }) { return }
+            func stopped(_ url: LoadTarget) -> ArchbenchError {
+                .environment("\(spec.name): interrupted while waiting for \(url) to accept connections")
+            }
+            var pending: (key: String, url: LoadTarget)?
+            for (key, url) in urls where pending == nil {
+                if interrupted() { throw stopped(url) }
+                if !accepts(host: url.host, port: url.port, before: deadline) { pending = (key, url) }
+            }
+            guard let pending else { return }
+            if interrupted() { throw stopped(pending.url) }
             if let how = exited() {
-                throw ArchbenchError.environment("\(spec.name): its command \(how) before \(spec.baseURL) accepted connections")
+                throw ArchbenchError.environment("\(spec.name): its command \(how) before \(pending.key) \(pending.url) accepted connections")
             }
             if Date() >= deadline {
                 throw ArchbenchError.environment(
-                    "\(spec.name): \(spec.baseURL) did not accept connections within \(Int(timeout)) s (ready_timeout_s)")
+                    "\(spec.name): \(pending.key) \(pending.url) did not accept connections within \(seconds(timeout)) s (ready_timeout_s)")
             }
-            usleep(50_000)
+            usleep(UInt32(max(0, min(0.05, deadline.timeIntervalSinceNow)) * 1_000_000))
         }
     }
 
-    /// Whether a TCP connection to host:port succeeds (IPv4 or IPv6 literal, or a name).
-    static func accepts(host: String, port: UInt16) -> Bool {
+    /// `30` for a whole number of seconds, `0.3` (one decimal) otherwise.
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(format: "%.1f", value)
+    }
+
+    /// Whether a TCP connection to host:port succeeds (IPv4 or IPv6 literal, or a name). Each address
+    /// is tried with a non-blocking connect waited on for at most min(1 s, the time left before
+    /// `deadline`) (10 ms at least), so a host that drops SYNs cannot hold the wait for the kernel's
+    /// ~127 s of retries. Name resolution (getaddrinfo) is not bounded: loopback names resolve
+    /// locally, but a name needing a slow DNS server can still take longer.
+    static func accepts(host: String, port: UInt16, before deadline: Date = .distantFuture) -> Bool {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var results: UnsafeMutablePointer<addrinfo>?
@@ -133,15 +155,28 @@ final class ArchitectureSession {
         defer { freeaddrinfo(results) }
         var entry: UnsafeMutablePointer<addrinfo>? = first
         while let info = entry {
-            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
-            if fd >= 0 {
-                let connected = connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0
-                close(fd)
-                if connected { return true }
-            }
             entry = info.pointee.ai_next
+            let wait = max(0.01, min(1, deadline.timeIntervalSinceNow))
+            if connects(info.pointee, within: wait) { return true }
         }
         return false
+    }
+
+    /// A non-blocking connect to one resolved address, waited on with poll for `seconds`.
+    private static func connects(_ info: addrinfo, within seconds: Double) -> Bool {
+        let type = info.ai_socktype | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let fd = socket(info.ai_family, type, info.ai_protocol)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        if connect(fd, info.ai_addr, info.ai_addrlen) == 0 { return true }
+        guard errno == EINPROGRESS else { return false }
+        var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        // EINTR (a signal, e.g. Ctrl-C) ends the attempt early; the caller then asks `interrupted`.
+        guard poll(&descriptor, 1, Int32((seconds * 1000).rounded(.up))) == 1 else { return false }
+        var failure: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &length) == 0 else { return false }
+        return failure == 0
     }
 
     var probed: Bool { live != nil }
@@ -153,10 +188,24 @@ final class ArchitectureSession {
     /// What the probes have recorded so far; nil without probes.
     func snapshot() throws -> ProbeRecording? {
         guard let recording = try live?.snapshot() else { return nil }
-        for process in recording.processes where process.exitNs == nil && serviceLabels[process.pid] == nil {
-            if let name = Self.serviceName(pid: process.pid) { serviceLabels[process.pid] = name }
+        for process in recording.processes where process.exitNs == nil {
+            if serviceLabels[process.pid] == nil, let name = Self.serviceName(pid: process.pid) {
+                serviceLabels[process.pid] = name
+            }
+            if let bytes = Self.residentBytes(pid: process.pid) { residentBytes[process.pid] = bytes }
         }
         return recording
+    }
+
+    /// Each live process's VmRSS as last read from /proc at a snapshot: the size of a process whose
+    /// RSS never changed while probed (the probes see changes only).
+    private(set) var residentBytes: [Int32: UInt64] = [:]
+
+    static func residentBytes(pid: Int32) -> UInt64? {
+        guard let status = ProcessTable.read("/proc/\(pid)/status"),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kib = UInt64(line.dropFirst("VmRSS:".count).filter(\.isNumber)) else { return nil }
+        return kib * 1024
     }
 
     /// NAME when the process runs `… serve service NAME …`.

@@ -41,9 +41,26 @@ final class MemoryLimit {
         try handle.write(contentsOf: Data(text.utf8))
     }
 
-    /// Removes the cgroup once its processes are gone (the kernel refuses while any is left).
+    /// Removes the cgroup once its processes are gone: the kernel refuses (EBUSY) while any is left,
+    /// and the services may still be exiting, so it retries every 50 ms for up to 3 s, then kills
+    /// what is left through `cgroup.kill` (where the kernel has it) and tries once more. Quiet: a
+    /// cgroup that cannot be removed is left behind.
     func remove() {
-        rmdir(path)
+        let deadline = Date().addingTimeInterval(3)
+        while rmdir(path) != 0 {
+            guard errno == EBUSY else { return }
+            if Date() >= deadline {
+                let kill = "\(path)/cgroup.kill"
+                guard FileManager.default.fileExists(atPath: kill), (try? Self.write("1", to: kill)) != nil else { return }
+                // Killing is asynchronous: give the processes a moment to leave.
+                for _ in 0..<20 where rmdir(path) != 0 {
+                    guard errno == EBUSY else { return }
+                    usleep(50_000)
+                }
+                return
+            }
+            usleep(50_000)
+        }
     }
 }
 

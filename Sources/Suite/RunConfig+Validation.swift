@@ -515,9 +515,32 @@ struct ConfigReader {
                 guard number.isFinite else { throw Failure(path: Self.key(key, in: path), message: "expected a finite number, got \(limit.shown)") }
                 numbers.append(number)
             }
+            try checkDirection(metric, warning: (numbers[0], limits["warning"]!), critical: (numbers[1], limits["critical"]!), at: path)
             table[metric] = ThresholdSpec(warning: numbers[0], critical: numbers[1])
         }
         return table
+    }
+
+    /// The metrics that regress when they fall (their thresholds are ≤ 0); the others regress when they rise.
+    static let fallingMetrics: Set<String> = ["throughput", "success_rate"]
+
+    /// A threshold signed as its metric regresses, critical at least as far as warning: for a fall,
+    /// warning ≤ 0 and critical ≤ warning; for a rise, warning ≥ 0 and critical ≥ warning. (A
+    /// `throughput` warning of +5 would flag every run that did not improve.)
+    func checkDirection(_ metric: String, warning: (Double, ConfigJSON.Value), critical: (Double, ConfigJSON.Value),
+                        at path: String) throws(Failure) {
+        let falls = Self.fallingMetrics.contains(metric)
+        let (kind, sign) = falls ? ("fall", "≤") : ("rise", "≥")
+        let warningOK = falls ? warning.0 <= 0 : warning.0 >= 0
+        guard warningOK else {
+            throw Failure(path: Self.key("warning", in: path),
+                          message: "expected a \(kind) (\(sign) 0, a percent), got \(warning.1.shown)")
+        }
+        let criticalOK = falls ? critical.0 <= warning.0 : critical.0 >= warning.0
+        guard criticalOK else {
+            throw Failure(path: Self.key("critical", in: path),
+                          message: "expected a \(kind) at least as large as warning (\(sign) \(warning.1.shown), a percent), got \(critical.1.shown)")
+        }
     }
 
     // MARK: Types

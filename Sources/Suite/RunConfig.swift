@@ -12,7 +12,8 @@ public struct RunConfig: Sendable, Equatable {
     public var candidate: ArchitectureSpec
     /// The file's `thresholds` object as written: metric (`throughput`, `latency`, `memory`,
     /// `success_rate`) → the change in percent that is a warning and a critical regression. Empty when
-    /// the file has none; only the types are checked here.
+    /// the file has none. Each is checked signed as its metric regresses: throughput and success_rate
+    /// fall (warning ≤ 0, critical ≤ warning), latency and memory rise (warning ≥ 0, critical ≥ warning).
     public var thresholds: [String: ThresholdSpec]
 
     public var architectures: [ArchitectureSpec] { [baseline, candidate] }

@@ -36,6 +36,9 @@ public struct SuiteResults: Codable, Sendable {
     public var notes: [String: String]
     /// `results[architecture][benchmark]`: the seed's shape, over the architecture's rounds.
     public var results: [String: [String: BenchmarkResult]]
+    /// `latency_histograms[architecture][benchmark]`: the rounds' latency histograms merged (where
+    /// each round is one load), from which `latency_stats` was read; mergeable with other runs'.
+    public var latencyHistograms: [String: [String: LatencyHistogramRecord]]
     public var rounds: [BenchmarkRound]
     /// `kernel[architecture][benchmark]`: the probes' report over the benchmark's rounds (the
     /// `probe --json` shape, each process labelled).

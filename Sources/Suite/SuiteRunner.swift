@@ -5,6 +5,7 @@ import Analysis
 import ArchbenchCore
 import Foundation
 import Load
+import Probes
 import Recording
 
 /// What `archbench run` was asked for.
@@ -56,7 +57,7 @@ public final class SuiteRunner {
         let stamp = Self.stamp(started)
         let directory = options.resultsDirectory
         try Self.prepare(directory: directory)
-        let probes = try probeSettings()
+        var probes = try probeSettings()
 
         console.line("🚀 Starting comprehensive backend performance benchmark comparison")
         console.line(SuiteConsole.rule)
@@ -68,7 +69,8 @@ public final class SuiteRunner {
         }
         let benchmarks = registry.benchmarks.filter { options.memory || $0.name != "memory_usage" }
         console.line("  workload \(options.workload.name), \(benchmarks.count) benchmarks × \(options.rounds) rounds"
-            + " of \(Self.seconds(options.duration)) per architecture; probes: \(probes == nil ? "off" : "on")")
+            + " of \(Self.seconds(options.duration * options.workload.durationScale)) per architecture;"
+            + " probes: \(probes == nil ? "off" : "on")")
 
         let interrupted = InterruptFlag()
         let trap = SignalTrap(signals: [SIGINT, SIGTERM]) { interrupted.raise($0) }
@@ -79,17 +81,31 @@ public final class SuiteRunner {
         // What the spawned targets print, kept beside the results rather than mixed into the console.
         let targetsLog = "\(directory)/targets_\(stamp).log"
         defer { sessions.values.forEach { _ = $0.stop() } }
-        for spec in config.architectures {
-            sessions[spec.name] = try ArchitectureSession(spec: spec, probes: probes,
-                                                          memoryLimitBytes: options.workload.memoryLimitBytes,
-                                                          output: targetsLog) { console.line($0) }
-            notes[spec.name] = sessions[spec.name]?.memoryLimitNote.map { "memory \($0)" }
+        func startSessions() throws {
+            for spec in config.architectures {
+                sessions[spec.name] = try ArchitectureSession(spec: spec, probes: probes,
+                                                              memoryLimitBytes: options.workload.memoryLimitBytes,
+                                                              output: targetsLog,
+                                                              interrupted: { interrupted.signal != nil }) { console.line($0) }
+                notes[spec.name] = sessions[spec.name]?.memoryLimitNote.map { "memory \($0)" }
+            }
         }
-
+        do {
+            try startSessions()
+        } catch let failure as ProbeError where failure.isProbeUnavailable && !options.requireProbes {
+            // The kernel refused something the privilege check could not foresee (a program type,
+            // an attach): the client side still runs, and says so.
+            sessions.values.forEach { _ = $0.stop() }
+            sessions = [:]
+            probes = nil
+            console.line("probes: skipped (\(failure)); the client-side results are complete")
+            try startSessions()
+        }
         console.line("🔧 Executing performance benchmarks...")
         var rounds: [BenchmarkRound] = []
         var results: [String: [String: BenchmarkResult]] = [:]
         var kernel: [String: [String: ProbeReport]] = [:]
+        var histograms: [String: [String: LatencyHistogramRecord]] = [:]
         var failures: [String] = []
         for benchmark in benchmarks where interrupted.signal == nil {
             console.line("  Running \(benchmark.name) benchmark...")
@@ -114,7 +130,12 @@ public final class SuiteRunner {
                 }
                 if let report { kernel[spec.name, default: [:]][benchmark.name] = report }
                 guard var result = Self.combine(own.compactMap(\.result)) else { continue }
-                if benchmark.name == "memory_usage", let report { Self.addMemory(report, to: &result) }
+                if let merged = Self.mergedHistogram(own.compactMap(\.result)) {
+                    histograms[spec.name, default: [:]][benchmark.name] = merged
+                }
+                if benchmark.name == "memory_usage", let report {
+                    Self.addMemory(report, to: &result, steadyRSS: sessions[spec.name]?.residentBytes ?? [:])
+                }
                 results[spec.name, default: [:]][benchmark.name] = result
                 let unit = result.metadata["unit"].flatMap { if case .text(let unit) = $0 { return " \(unit)/s" } else { return nil } } ?? ""
                 console.line(String(format: "  ✅ Completed - %@: Throughput: %.1f%@, Avg Latency: %.1fms, P95: %.1fms, Success: %.1f%%",
@@ -140,7 +161,8 @@ public final class SuiteRunner {
         let document = SuiteResults(
             timestamp: ISO8601DateFormatter().string(from: started), workload: options.workload.name,
             durationS: options.duration, architectures: config.architectures.map(\.name), baseline: config.baseline.name,
-            candidate: config.candidate.name, probes: probes == nil ? "off" : "on", notes: notes, results: results, rounds: rounds,
+            candidate: config.candidate.name, probes: probes == nil ? "off" : "on", notes: notes, results: results,
+            latencyHistograms: histograms, rounds: rounds,
             kernel: kernel, validation: validation, analysis: [:], failures: failures)
         try write(document, to: resultsPath)
         console.line("  \(resultsPath)")
@@ -153,7 +175,7 @@ public final class SuiteRunner {
             timestamp: document.timestamp, executionTimeS: Date().timeIntervalSince(started),
             benchmarksExecuted: Set(rounds.filter { $0.result != nil }.map(\.benchmark)).count,
             architectures: document.architectures, workload: options.workload.name,
-            rating: Validation.rating(validation), exitCode: exitCode, validationChecksPassed: validation.passed,
+            rating: Validation.rating(validation, failures: failures.count), exitCode: exitCode, validationChecksPassed: validation.passed,
             validationChecksTotal: validation.checks.count, regressions: [], recommendations: recommendations,
             failures: failures,
             filesWritten: [resultsPath, summaryPath] + (FileManager.default.fileExists(atPath: targetsLog) ? [targetsLog] : []))
@@ -241,17 +263,44 @@ public final class SuiteRunner {
 
     /// An architecture's rounds as one result: the means of the rounds' figures (each round is in
     /// `rounds`, with its loads).
+    /// An architecture's rounds as one result. Throughput and success rate are the means of the
+    /// rounds'. Latency is read from the rounds' histograms merged, when each round is one load whose
+    /// latency is the benchmark's (so P99 is the P99 of every request of every round); otherwise (a
+    /// sweep, a custom benchmark) it is the means of the rounds' figures. Counts in the metadata
+    /// (attempted, succeeded, errors, models) are summed; the rest is the last round's.
     static func combine(_ results: [BenchmarkResult]) -> BenchmarkResult? {
         guard let last = results.last else { return nil }
         func mean(_ value: (BenchmarkResult) -> Double) -> Double { results.map(value).reduce(0, +) / Double(results.count) }
         var metadata = last.metadata
         metadata["rounds"] = .number(Double(results.count))
-        return BenchmarkResult(
-            throughput: mean(\.throughput),
-            latencyStats: BenchmarkLatency(mean: mean(\.latencyStats.mean), p50: mean(\.latencyStats.p50),
-                                           p95: mean(\.latencyStats.p95), p99: mean(\.latencyStats.p99),
-                                           max: results.map(\.latencyStats.max).max() ?? 0),
-            successRate: mean(\.successRate), metadata: metadata, loads: [])
+        for key in ["attempted", "succeeded", "errors", "models"] {
+            let values = results.compactMap { result -> Double? in
+                if case .number(let value)? = result.metadata[key] { return value } else { return nil }
+            }
+            if values.count == results.count { metadata[key] = .number(values.reduce(0, +)) }
+        }
+        var latency = BenchmarkLatency(mean: mean(\.latencyStats.mean), p50: mean(\.latencyStats.p50),
+                                       p95: mean(\.latencyStats.p95), p99: mean(\.latencyStats.p99),
+                                       max: results.map(\.latencyStats.max).max() ?? 0)
+        if let merged = mergedHistogram(results), merged.count > 0 {
+            func ms(_ ns: UInt64) -> Double { Double(ns) / 1e6 }
+            latency = BenchmarkLatency(mean: merged.meanNs / 1e6, p50: ms(merged.percentileNs(50)),
+                                       p95: ms(merged.percentileNs(95)), p99: ms(merged.percentileNs(99)),
+                                       max: ms(merged.maxNs))
+            metadata["latency_from"] = .text("merged histogram of \(results.count) rounds")
+        } else {
+            metadata["latency_from"] = .text("mean of \(results.count) rounds")
+        }
+        return BenchmarkResult(throughput: mean(\.throughput), latencyStats: latency, successRate: mean(\.successRate),
+                               metadata: metadata, loads: [])
+    }
+
+    /// The rounds' latency histograms as one, when each round is a single load (see `combine`).
+    static func mergedHistogram(_ results: [BenchmarkResult]) -> LatencyHistogramRecord? {
+        guard results.allSatisfy({ $0.loads.count == 1 }) else { return nil }
+        let histograms = results.compactMap { $0.loads.first?.latencyHistogram }
+        guard histograms.count == results.count else { return nil }
+        return LatencyHistogramRecord.merging(histograms)
     }
 
     /// The reference backends' services are labelled by their service (users, orders, …); other
@@ -264,17 +313,42 @@ public final class SuiteRunner {
         return report
     }
 
-    /// memory_usage's figures from the probes: the architecture's peak (the sum of its processes'
-    /// peaks) and each process's peak, over the benchmark's rounds.
-    static func addMemory(_ report: ProbeReport, to result: inout BenchmarkResult) {
-        var peak: UInt64 = 0
+    /// memory_usage's figures from the probes, over the benchmark's rounds: per process its peak,
+    /// its average (of its RSS points, or its size when it never changed, read from /proc by the
+    /// session) and its growth (the least-squares slope of its RSS points, bytes/s; the leak analysis
+    /// fits a robust one); for the architecture the sums over its processes.
+    static func addMemory(_ report: ProbeReport, to result: inout BenchmarkResult, steadyRSS: [Int32: UInt64]) {
+        var peak = 0.0, average = 0.0, growth = 0.0
         for process in report.processes {
-            guard let rss = process.rssBytes else { continue }
-            peak += rss.max
-            result.metadata["rss_peak_bytes.\(process.label ?? process.comm).\(process.pid)"] = .number(Double(rss.max))
+            let points = process.rssTimeline.filter { $0.count == 2 }
+            let steady = steadyRSS[process.pid].map { Double($0) }
+            guard let processPeak = process.rssBytes.map({ Double($0.max) }) ?? steady else { continue }
+            let processAverage = points.isEmpty ? (process.rssBytes.map { Double($0.last) } ?? processPeak)
+                : points.map { Double($0[1]) }.reduce(0, +) / Double(points.count)
+            let slope = leastSquaresSlope(points.map { (Double($0[0]) / 1e9, Double($0[1])) })
+            let name = "\(process.label ?? process.comm).\(process.pid)"
+            result.metadata["rss_peak_bytes.\(name)"] = .number(processPeak)
+            result.metadata["rss_average_bytes.\(name)"] = .number(processAverage)
+            result.metadata["rss_growth_bytes_per_s.\(name)"] = .number(slope)
+            peak += processPeak
+            average += processAverage
+            growth += slope
         }
-        result.metadata["peak_rss_bytes"] = .number(Double(peak))
+        result.metadata["peak_rss_bytes"] = .number(peak)
+        result.metadata["average_rss_bytes"] = .number(average)
+        result.metadata["rss_growth_bytes_per_s"] = .number(growth)
+        result.metadata["rss_growth_method"] = .text("least squares over each process's RSS points, summed")
         result.metadata["processes"] = .number(Double(report.processes.count))
+    }
+
+    /// The slope of y over x by ordinary least squares; 0 for fewer than two distinct x.
+    static func leastSquaresSlope(_ points: [(x: Double, y: Double)]) -> Double {
+        guard points.count >= 2 else { return 0 }
+        let n = Double(points.count)
+        let meanX = points.map(\.x).reduce(0, +) / n, meanY = points.map(\.y).reduce(0, +) / n
+        let spread = points.reduce(0) { $0 + ($1.x - meanX) * ($1.x - meanX) }
+        guard spread > 0 else { return 0 }
+        return points.reduce(0) { $0 + ($1.x - meanX) * ($1.y - meanY) } / spread
     }
 
     func validate(_ results: [String: [String: BenchmarkResult]], benchmarks: [String]) -> ValidationOutcome {

@@ -43,9 +43,15 @@ enum Validation {
     }
 
     /// The quality rating: EXCELLENT when every check is within 5% of the baseline or better, GOOD
-    /// when no check is critical, FAIR when fewer than half are, POOR otherwise.
-    static func rating(_ outcome: ValidationOutcome) -> String {
+    /// when no check is critical, FAIR when fewer than half are, POOR otherwise. A run with failed
+    /// rounds is FAIR at best, and POOR when nothing could be compared.
+    static func rating(_ outcome: ValidationOutcome, failures: Int = 0) -> String {
         let checks = outcome.checks
+        if checks.isEmpty { return failures > 0 ? "POOR" : "FAIR" }
+        if failures > 0 {
+            let critical = checks.filter { $0.verdict == .critical }.count
+            return critical * 2 < checks.count ? "FAIR" : "POOR"
+        }
         let critical = checks.filter { $0.verdict == .critical }.count
         let within5 = checks.allSatisfy { check in
             higherIsBetter.contains(check.metric) ? check.changePct >= -5 : check.changePct <= 5

@@ -450,6 +450,41 @@ final class ConfigTests: XCTestCase {
                     message: #"unknown key "info" (expected one of: warning, critical)"#)
     }
 
+    /// Throughput and success rate regress when they fall: warning ≤ 0, critical ≤ warning.
+    func testFallingThresholdsMustFall() {
+        assertError(Self.config(b: [:], thresholds: #"{"throughput": {"warning": 5, "critical": 15}}"#), path: "thresholds.throughput.warning",
+                    message: "expected a fall (≤ 0, a percent), got 5")
+        assertError(Self.config(b: [:], thresholds: #"{"success_rate": {"warning": 0.5, "critical": -5}}"#),
+                    path: "thresholds.success_rate.warning", message: "expected a fall (≤ 0, a percent), got 0.5")
+        assertError(Self.config(b: [:], thresholds: #"{"throughput": {"warning": -15, "critical": -5}}"#), path: "thresholds.throughput.critical",
+                    message: "expected a fall at least as large as warning (≤ -15, a percent), got -5")
+        assertError(Self.config(b: [:], thresholds: #"{"success_rate": {"warning": -2, "critical": 1}}"#), path: "thresholds.success_rate.critical",
+                    message: "got 1")
+    }
+
+    /// Latency and memory regress when they rise: warning ≥ 0, critical ≥ warning.
+    func testRisingThresholdsMustRise() {
+        assertError(Self.config(b: [:], thresholds: #"{"latency": {"warning": -10, "critical": 25}}"#), path: "thresholds.latency.warning",
+                    message: "expected a rise (≥ 0, a percent), got -10")
+        assertError(Self.config(b: [:], thresholds: #"{"memory": {"warning": -1e1, "critical": -50}}"#), path: "thresholds.memory.warning",
+                    message: "expected a rise (≥ 0, a percent), got -1e1")
+        assertError(Self.config(b: [:], thresholds: #"{"memory": {"warning": 50, "critical": 20}}"#), path: "thresholds.memory.critical",
+                    message: "expected a rise at least as large as warning (≥ 50, a percent), got 20")
+        assertError(Self.config(b: [:], thresholds: #"{"latency": {"warning": 10, "critical": -25}}"#), path: "thresholds.latency.critical",
+                    message: "got -25")
+    }
+
+    /// The edges are allowed: zero warnings, and critical equal to warning.
+    func testThresholdEdgesAccepted() throws {
+        let config = try parse(Self.config(b: [:], thresholds: #"{"throughput": {"warning": 0, "critical": 0}, "#
+            + #""success_rate": {"warning": -2, "critical": -2}, "latency": {"warning": 0, "critical": 0}, "#
+            + #""memory": {"warning": 20, "critical": 20}}"#))
+        XCTAssertEqual(config.thresholds, ["throughput": ThresholdSpec(warning: 0, critical: 0),
+                                           "success_rate": ThresholdSpec(warning: -2, critical: -2),
+                                           "latency": ThresholdSpec(warning: 0, critical: 0),
+                                           "memory": ThresholdSpec(warning: 20, critical: 20)])
+    }
+
     // MARK: Helpers
 
     /// A valid architecture body whose URLs use `port`.

@@ -1,4 +1,7 @@
+import Analysis
+import CLoadGen
 import Foundation
+import Load
 import Recording
 @testable import Suite
 import TestSupport
@@ -75,5 +78,65 @@ final class SuiteRunnerTests: XCTestCase {
         XCTAssertEqual(Validation.rating(outcome([("throughput", -8, .warning), ("latency", 4, .pass)])), "GOOD")
         XCTAssertEqual(Validation.rating(outcome([("throughput", -20, .critical), ("latency", 4, .pass), ("latency", 1, .pass)])), "FAIR")
         XCTAssertEqual(Validation.rating(outcome([("throughput", -20, .critical), ("latency", 40, .critical)])), "POOR")
+    }
+}
+
+/// How an architecture's rounds become its result, and memory_usage's figures.
+final class CombineTests: XCTestCase {
+    func load(_ buckets: [[UInt64]], sum: UInt64, max: UInt64) -> LoadResult {
+        let summary = LatencySummary(p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0)
+        return LoadResult(url: "", threads: 1, connections: 1, mode: "", requests: 0, sent: 0, durationS: 1, requestsPerS: 0,
+                          latencyUs: summary, errors: ErrorCounts(), statusCounts: [:], achievedRate: 0, lateSends: 0,
+                          droppedSends: 0, bytesRead: 0, bytesWritten: 0, connects: 0, pingsAnswered: 0, serverCloses: 0,
+                          startNs: 0, endNs: 0, endpoints: [], windows: [], slowRequests: [], slowRequestsDropped: 0,
+                          windowsDropped: 0, stoppedEarly: false,
+                          latencyHistogram: LatencyHistogramRecord(bits: 11, sumNs: sum, maxNs: max, buckets: buckets))
+    }
+
+    func result(throughput: Double, p99: Double, loads: [LoadResult], attempted: Double) -> BenchmarkResult {
+        BenchmarkResult(throughput: throughput, latencyStats: BenchmarkLatency(mean: 1, p50: 1, p95: 1, p99: p99, max: p99),
+                        successRate: 1, metadata: ["attempted": .number(attempted)], loads: loads)
+    }
+
+    func testRoundsOfOneLoadAreReadFromTheirMergedHistogram() throws {
+        // Round 1: 99 requests at 1 ms; round 2: 1 request at 500 ms. Merged, P99 is 1 ms and max 500 ms.
+        let first = load([[UInt64(ab_histogram__index(11, 1_000_000)), 99]], sum: 99_000_000, max: 1_000_000)
+        let second = load([[UInt64(ab_histogram__index(11, 500_000_000)), 1]], sum: 500_000_000, max: 500_000_000)
+        let combined = try XCTUnwrap(SuiteRunner.combine([result(throughput: 100, p99: 1, loads: [first], attempted: 99),
+                                                          result(throughput: 300, p99: 500, loads: [second], attempted: 1)]))
+        XCTAssertEqual(combined.throughput, 200)
+        XCTAssertEqual(combined.latencyStats.p99, 1, accuracy: 0.001)
+        XCTAssertEqual(combined.latencyStats.max, 500, accuracy: 0.001)
+        XCTAssertEqual(combined.latencyStats.mean, 5.99, accuracy: 0.001)
+        XCTAssertEqual(combined.metadata["attempted"], .number(100), "counts add up over the rounds")
+        XCTAssertEqual(combined.metadata["rounds"], .number(2))
+    }
+
+    func testRoundsOfSeveralLoadsFallBackToTheMeansOfTheirFigures() throws {
+        let some = load([[10, 1]], sum: 10, max: 10)
+        let combined = try XCTUnwrap(SuiteRunner.combine([result(throughput: 1, p99: 2, loads: [some, some], attempted: 1),
+                                                          result(throughput: 3, p99: 4, loads: [some, some], attempted: 1)]))
+        XCTAssertEqual(combined.latencyStats.p99, 3)
+    }
+
+    func testMemoryFiguresSumTheProcessesPeaksAveragesAndSlopes() {
+        func process(_ pid: Int32, _ timeline: [[UInt64]], rss: RSSSummary?) -> ProcessRecord {
+            ProcessRecord(pid: pid, ppid: 1, comm: "p", label: "svc", startNs: 0, syscalls: [:], syscallTotal: 0,
+                          syscallLatencyNs: [:], oncpuNs: 0, offcpuNs: 0, runqNs: 0, stolenNs: 0, threads: [],
+                          pageFaults: 0, rssBytes: rss, rssTimeline: timeline)
+        }
+        // pid 1 grows 1000 bytes/s from 1000; pid 2 never changed (its size from /proc: 5000).
+        let growing = process(1, [[0, 1000], [1_000_000_000, 2000], [2_000_000_000, 3000]], rss: RSSSummary(min: 1000, max: 3000, last: 3000))
+        let steady = process(2, [], rss: nil)
+        let report = ProbeAnalysis.report(of: ProbeRecording(
+            startNs: 0, endNs: 1, endReason: "", processes: [growing, steady], command: nil, lostEvents: [:],
+            offcpuIntervals: [], minOffcpuIntervalNs: 1, runtimePauses: [], runtimeProbedPids: [], runtimeProbes: [],
+            families: []))
+        var result = BenchmarkResult(throughput: 1, latencyStats: BenchmarkLatency(mean: 0, p50: 0, p95: 0, p99: 0, max: 0), successRate: 1)
+        SuiteRunner.addMemory(report, to: &result, steadyRSS: [2: 5000])
+        XCTAssertEqual(result.metadata["peak_rss_bytes"], .number(8000))
+        XCTAssertEqual(result.metadata["average_rss_bytes"], .number(7000))
+        XCTAssertEqual(result.metadata["rss_growth_bytes_per_s"], .number(1000))
+        XCTAssertEqual(result.metadata["rss_peak_bytes.svc.2"], .number(5000))
     }
 }

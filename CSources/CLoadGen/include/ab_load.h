@@ -104,6 +104,12 @@ int ab_load_run__totals(struct ab_load_run *run, int endpoint, struct ab_load_to
 /* A latency percentile in ns (0-100; 100 is the max), for one endpoint or all (-1). */
 uint64_t ab_load_run__latency(struct ab_load_run *run, int endpoint, enum ab_latency_kind kind, double percentile);
 double ab_load_run__latency_mean(struct ab_load_run *run, int endpoint, enum ab_latency_kind kind);
+/* The merged histogram itself (after wait), so that it can be kept and merged with others: its
+ * bucket bits, its sum and maximum of values in ns, and up to `capacity` non-empty buckets as (index, count)
+ * pairs in `pairs`. Returns how many buckets are non-empty (more than `capacity`: call again with
+ * more room), or -EINVAL before wait or for an unknown endpoint. */
+long ab_load_run__histogram(struct ab_load_run *run, int endpoint, enum ab_latency_kind kind, uint32_t *bits,
+			    uint64_t *sum_ns, uint64_t *max_ns, uint64_t *pairs, size_t capacity);
 
 /* One period of the run, all threads merged. */
 struct ab_load_window {

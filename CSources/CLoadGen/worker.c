@@ -6,6 +6,7 @@
 #include <math.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -346,6 +347,15 @@ static uint64_t intended_start(const struct worker *w, uint64_t index)
 	return w->schedule_start_ns + (uint64_t)((double)index * w->interval_ns);
 }
 
+/* Open loop: whether the next intended start has come by `now`. The schedule is the intended starts
+ * strictly before the end (start_draining counts the rest as dropped): one at or after it is never
+ * due, however late the loop looks. */
+static bool next_start_due(const struct worker *w, uint64_t now, uint64_t *intended)
+{
+	*intended = intended_start(w, w->scheduled);
+	return *intended <= now && *intended < w->plan->deadline_ns;
+}
+
 static void push_idle(struct worker *w, struct conn *c)
 {
 	if (c->on_idle_stack)
@@ -359,12 +369,10 @@ static void push_idle(struct worker *w, struct conn *c)
 static void dispatch_due(struct worker *w, uint64_t now)
 {
 	while (can_send(w) && w->idle_count > 0) {
-		uint64_t intended = intended_start(w, w->scheduled);
+		uint64_t intended;
 		struct conn *c;
 
-		/* The schedule is the intended starts strictly before the end (start_draining counts the
-		 * rest as dropped): one at or after it is never due, however late the loop looks. */
-		if (intended > now || intended >= w->plan->deadline_ns)
+		if (!next_start_due(w, now, &intended))
 			return;
 		c = &w->conns[w->idle[--w->idle_count]];
 		c->on_idle_stack = 0;
@@ -383,9 +391,9 @@ static void refill(struct worker *w, struct conn *c)
 		return;
 	if (w->interval_ns > 0) {
 		while (can_send(w) && c->inflight_count < w->depth && c->state == CONN_READY) {
-			uint64_t intended = intended_start(w, w->scheduled);
+			uint64_t intended;
 
-			if (intended > ab_monotonic_ns() || intended >= w->plan->deadline_ns)
+			if (!next_start_due(w, ab_monotonic_ns(), &intended))
 				break;
 			w->scheduled++;
 			if (send_one(w, c, intended) != IO_OK)

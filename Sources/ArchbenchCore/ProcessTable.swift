@@ -52,6 +52,16 @@ public enum ProcessTable {
         return ProcessEntry(pid: pid, ppid: ppid, comm: comm, state: state)
     }
 
+    /// This executable's path, to start archbench again (the reference services, the suite's
+    /// targets). /proc/self/exe itself would make every child's comm "exe"; the link's target keeps
+    /// "archbench", unless the file was replaced since (a rebuild), when only the link still reaches
+    /// the running image.
+    public static func ownExecutable() -> String {
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
+              !target.hasSuffix(" (deleted)") else { return "/proc/self/exe" }
+        return target
+    }
+
     /// Every process now alive.
     public static func all() -> [ProcessEntry] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

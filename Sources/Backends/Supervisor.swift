@@ -39,18 +39,9 @@ final class Supervisor {
     private(set) var children: [ServiceName: Child] = [:]
 
     init(log: @escaping (String) -> Void, onStateChange: @escaping (ServiceName, Bool) -> Void) {
-        executable = Self.ownExecutable()
+        executable = ProcessTable.ownExecutable()
         self.log = log
         self.onStateChange = onStateChange
-    }
-
-    /// This executable's path. /proc/self/exe itself would make every child's comm "exe"; the link's
-    /// target keeps "archbench", unless the file was replaced since (a rebuild), when only the link
-    /// still reaches the running image.
-    static func ownExecutable() -> String {
-        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
-              !target.hasSuffix(" (deleted)") else { return "/proc/self/exe" }
-        return target
     }
 
     var pids: [ServiceName: pid_t] { children.compactMapValues(\.pid) }

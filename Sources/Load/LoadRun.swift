@@ -27,8 +27,8 @@ public final class LoadRun: @unchecked Sendable {
         self.config = config
         let target = config.target
         Self.allowFileDescriptors(config.connections + 64)
-        let reachable = ab_load_check_target(target.host, target.port, 5.0)
-        guard reachable == 0 else { throw .unreachable(target, errno: -reachable) }
+        let refused = target.connectError(within: 5)
+        guard refused == 0 else { throw .unreachable(target, errno: refused) }
         let endpoints = config.effectiveEndpoints
         var strings: [UnsafeMutablePointer<CChar>?] = []
         defer { strings.forEach { free($0) } }

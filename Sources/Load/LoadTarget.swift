@@ -1,4 +1,5 @@
 import ArchbenchCore
+import CLoadGen
 import Foundation
 
 /// Where the load goes: `http://host[:port]/path?query` or `ws://host[:port]/path`.
@@ -34,6 +35,13 @@ public struct LoadTarget: Sendable, Equatable, CustomStringConvertible {
         var path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
         if let query = components.percentEncodedQuery { path += "?" + query }
         return LoadTarget(host: host, port: UInt16(port), path: path, websocket: scheme == "ws")
+    }
+
+    /// 0 when a TCP connection to the target succeeds within `timeout` seconds, else the errno
+    /// (ETIMEDOUT when nothing answered): the load generator's own check, a non-blocking connect
+    /// waited on with poll. Name resolution itself is not bounded.
+    public func connectError(within timeout: Double) -> Int32 {
+        -ab_load_check_target(host, port, timeout)
     }
 
     public var description: String {

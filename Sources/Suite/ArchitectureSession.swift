@@ -122,7 +122,7 @@ final class ArchitectureSession {
             var pending: (key: String, url: LoadTarget)?
             for (key, url) in urls where pending == nil {
                 if interrupted() { throw stopped(url) }
-                if !accepts(host: url.host, port: url.port, before: deadline) { pending = (key, url) }
+                if url.connectError(within: max(0.01, min(1, deadline.timeIntervalSinceNow))) != 0 { pending = (key, url) }
             }
             guard let pending else { return }
             if interrupted() { throw stopped(pending.url) }
@@ -140,43 +140,6 @@ final class ArchitectureSession {
     /// `30` for a whole number of seconds, `0.3` (one decimal) otherwise.
     static func seconds(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(format: "%.1f", value)
-    }
-
-    /// Whether a TCP connection to host:port succeeds (IPv4 or IPv6 literal, or a name). Each address
-    /// is tried with a non-blocking connect waited on for at most min(1 s, the time left before
-    /// `deadline`) (10 ms at least), so a host that drops SYNs cannot hold the wait for the kernel's
-    /// ~127 s of retries. Name resolution (getaddrinfo) is not bounded: loopback names resolve
-    /// locally, but a name needing a slow DNS server can still take longer.
-    static func accepts(host: String, port: UInt16, before deadline: Date = .distantFuture) -> Bool {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var results: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &results) == 0, let first = results else { return false }
-        defer { freeaddrinfo(results) }
-        var entry: UnsafeMutablePointer<addrinfo>? = first
-        while let info = entry {
-            entry = info.pointee.ai_next
-            let wait = max(0.01, min(1, deadline.timeIntervalSinceNow))
-            if connects(info.pointee, within: wait) { return true }
-        }
-        return false
-    }
-
-    /// A non-blocking connect to one resolved address, waited on with poll for `seconds`.
-    private static func connects(_ info: addrinfo, within seconds: Double) -> Bool {
-        let type = info.ai_socktype | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        let fd = socket(info.ai_family, type, info.ai_protocol)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        if connect(fd, info.ai_addr, info.ai_addrlen) == 0 { return true }
-        guard errno == EINPROGRESS else { return false }
-        var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-        // EINTR (a signal, e.g. Ctrl-C) ends the attempt early; the caller then asks `interrupted`.
-        guard poll(&descriptor, 1, Int32((seconds * 1000).rounded(.up))) == 1 else { return false }
-        var failure: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &length) == 0 else { return false }
-        return failure == 0
     }
 
     var probed: Bool { live != nil }

@@ -296,21 +296,7 @@ struct ExecutableResolver: Sendable {
         let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         let cwd = FileManager.default.currentDirectoryPath
         return ExecutableResolver(searchPath: path.split(separator: ":", omittingEmptySubsequences: false).map(String.init),
-                                  workingDirectory: cwd, ownExecutable: ownExecutablePath(workingDirectory: cwd))
-    }
-
-    /// This executable: /proc/self/exe's target (which keeps the name `archbench` for the children's
-    /// comm), or `argv[0]` made absolute, or the link itself if the file was replaced (a rebuild).
-    static func ownExecutablePath(workingDirectory: String) -> String {
-        if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
-           !target.hasSuffix(" (deleted)") {
-            return target
-        }
-        let argv0 = CommandLine.arguments.first ?? ""
-        if argv0.contains("/"), FileManager.default.isExecutableFile(atPath: argv0) {
-            return absolute(argv0, in: workingDirectory)
-        }
-        return "/proc/self/exe"
+                                  workingDirectory: cwd, ownExecutable: ProcessTable.ownExecutable())
     }
 
     /// The absolute path of `program`, or why there is none.

@@ -69,7 +69,7 @@ public final class SuiteRunner {
         }
         let benchmarks = registry.benchmarks.filter { options.memory || $0.name != "memory_usage" }
         console.line("  workload \(options.workload.name), \(benchmarks.count) benchmarks × \(options.rounds) rounds"
-            + " of \(Self.seconds(options.duration * options.workload.durationScale)) per architecture;"
+            + " of \(ArchitectureSession.seconds(options.duration * options.workload.durationScale)) s per architecture;"
             + " probes: \(probes == nil ? "off" : "on")")
 
         let interrupted = InterruptFlag()
@@ -441,10 +441,6 @@ public final class SuiteRunner {
         formatter.dateFormat = "yyyyMMdd_HHmmss"
         formatter.locale = Locale(identifier: "en_US_POSIX")
         return formatter.string(from: date)
-    }
-
-    static func seconds(_ value: Double) -> String {
-        value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
     }
 }
 

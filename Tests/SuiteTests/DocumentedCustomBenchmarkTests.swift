@@ -25,6 +25,16 @@ struct HealthBenchmark: Benchmark {
 }
 
 final class DocumentedCustomBenchmarkTests: XCTestCase {
+    func testTheExampleHereIsTheOneInTheDocs() throws {
+        let here = try String(contentsOfFile: #filePath, encoding: .utf8)
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appending(path: "docs/suite.md")
+        let start = try XCTUnwrap(here.range(of: "struct HealthBenchmark: Benchmark {"))
+        let end = try XCTUnwrap(here.range(of: "\n}\n", range: start.upperBound..<here.endIndex))
+        let example = String(here[start.lowerBound..<end.upperBound])
+        XCTAssertTrue(try String(contentsOf: docs, encoding: .utf8).contains(example), "docs/suite.md has drifted from this copy")
+    }
+
     func testTheDocumentedExampleRunsAgainstAServer() throws {
         let server = try RunningProcess(BuiltProducts.archbench, ["serve", "monolith", "--port", "0"])
         defer {

@@ -74,8 +74,7 @@ struct RunCommand: ParsableCommand {
             runConfig = try RunConfig.load(path: config)
         } else {
             let ports = try freeLoopbackPorts(3)
-            let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-            runConfig = RunConfig.embedded(executable: executable, monolithPort: ports[0], microservicesPort: ports[1],
+            runConfig = RunConfig.embedded(executable: ProcessTable.ownExecutable(), monolithPort: ports[0], microservicesPort: ports[1],
                                            websocketPort: ports[2])
         }
         var options = SuiteOptions()

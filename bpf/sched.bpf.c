@@ -189,7 +189,12 @@ int BPF_PROG(ab_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	return 0;
 }
 
-/* A sleeping thread becomes runnable: from here until it runs, it waits on a run queue. */
+/* A sleeping thread is woken: from here until it runs, it waits for a CPU. Dated at sched_waking, in
+ * the waker's context, not sched_wakeup: a wake-up aimed at another CPU is queued to that CPU and
+ * sched_wakeup fires only when it gets round to it, which on a VM whose other vCPU the host is not
+ * running can be milliseconds later; the thread was released at the waking. Only the first wake-up
+ * after a switch-out counts. sched_wakeup stays as the fallback for a waking that raced the
+ * switch-out (traced before the sleeper's sched_switch, which ttwu then waits for). */
 static __always_inline void woken(struct task_struct *task)
 {
 	__u32 tid = task->pid;
@@ -209,8 +214,15 @@ static __always_inline void woken(struct task_struct *task)
 		bpf_map_update_elem(&thread_state, &tid, &fresh, BPF_NOEXIST);
 		return;
 	}
-	if (state->out_ns && !state->preempted)
+	if (state->out_ns && !state->preempted && !state->wake_ns)
 		state->wake_ns = bpf_ktime_get_ns();
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(ab_sched_waking, struct task_struct *task)
+{
+	woken(task);
+	return 0;
 }
 
 SEC("tp_btf/sched_wakeup")

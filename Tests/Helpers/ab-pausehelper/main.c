@@ -6,10 +6,12 @@
  * N workers serve fake requests: a CPU burst of BURST_US with a safepoint check every CHECK_US, then an
  * idle wait of IDLE_MS in epoll_wait on an empty epoll fd (an idle syscall: idle must not look paused).
  * A collector thread sleeps, and every P ms from the start raises the pause flag; each worker blocks at
- * its next safepoint on a condition variable (futex). The collector churns memory (malloc, memset,
- * free) for M ms, then clears the flag and broadcasts. A worker idle in epoll_wait counts as stopped
- * already and blocks only if it comes back while the flag is up, as a JVM thread in native code does.
- * Exits after D ms.
+ * its next safepoint on a condition variable (futex). As a JVM does, the collector waits until every
+ * worker is safe — parked, or idle in epoll_wait, which counts as stopped already (a JVM thread in
+ * native code) and blocks only if it comes back while the flag is up — then churns memory (malloc,
+ * memset, free) until M ms after the flag, clears the flag and broadcasts. Without that wait a worker
+ * whose vCPU the host stopped running mid-burst would stay "on CPU" through the whole pause, and the
+ * schedule would claim a stopped world that the kernel never saw. Exits after D ms.
  *
  * Prints to stdout (or FILE), one line each, times in CLOCK_MONOTONIC ns:
  *   pid PID collector TID workers TID...    once every thread runs
@@ -17,7 +19,8 @@
  *                                           CPU the collector's CPU time in between (ns)
  *   done pauses COUNT skipped SKIPPED       at exit
  * START is the flag, not the moment the last worker stopped, so a pause includes the time to reach a
- * safepoint (at most CHECK_US of work, plus scheduling), as a runtime's own pause log does. Pauses
+ * safepoint (at most CHECK_US of work, plus scheduling), as a runtime's own pause log does; a pause
+ * whose time to safepoint is longer than M lasts that long. Pauses
  * are due at P, 2P, ... ms and every one ends by D: COUNT + SKIPPED = (D - M) / P. A start already
  * past when a pause ends is skipped, as the reference backend does, so that a late collector (on a
  * starved machine) never queues pauses back to back. A pause lasts M, or longer by the time the
@@ -51,6 +54,10 @@ static pthread_barrier_t started;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t resume = PTHREAD_COND_INITIALIZER;
 static atomic_int pause_requested, stopping;
+/* Per worker: 1 while parked or idle (safe for the collector), 0 while it runs between safepoints.
+ * A worker stores 0 and then reads the flag; the collector stores the flag and then reads these
+ * (all sequentially consistent): either the worker sees the flag or the collector sees it running. */
+static atomic_int worker_safe[MAX_WORKERS];
 static pid_t worker_tids[MAX_WORKERS], collector_tid;
 
 static uint64_t now_ns(void)
@@ -79,22 +86,36 @@ static void sleep_until(uint64_t deadline_ns)
 }
 
 /* Blocks while the collector holds the world stopped. */
-static void safepoint(void)
+static void safepoint(atomic_int *safe)
 {
-	if (!atomic_load_explicit(&pause_requested, memory_order_acquire))
+	if (!atomic_load(&pause_requested))
 		return;
 	pthread_mutex_lock(&lock);
+	atomic_store(safe, 1);
 	while (atomic_load_explicit(&pause_requested, memory_order_relaxed))
 		pthread_cond_wait(&resume, &lock);
+	atomic_store(safe, 0);
 	pthread_mutex_unlock(&lock);
+}
+
+/* Waits, without holding a CPU the workers need, until no worker runs between safepoints. The polls
+ * sleep far less than the probe's 1 ms off-CPU threshold, so the collector still looks busy. */
+static void wait_until_workers_safe(void)
+{
+	const struct timespec poll = { .tv_sec = 0, .tv_nsec = 20000 };
+
+	for (long i = 0; i < workers_wanted; i++)
+		while (!atomic_load(&worker_safe[i]))
+			nanosleep(&poll, NULL);
 }
 
 static void *worker(void *arg)
 {
-	pid_t *tid = arg;
+	long index = (long)(intptr_t)arg;
+	atomic_int *safe = &worker_safe[index];
 	struct epoll_event event;
 
-	*tid = gettid();
+	worker_tids[index] = gettid();
 	pthread_barrier_wait(&started);
 	while (!atomic_load(&stopping)) {
 		for (int i = 0; i < BURST_US / CHECK_US; i++) {
@@ -102,11 +123,14 @@ static void *worker(void *arg)
 
 			while (now_ns() < until)
 				;
-			safepoint();
+			safepoint(safe);
 		}
+		atomic_store(safe, 1);
 		epoll_wait(idle_fd, &event, 1, IDLE_MS);
-		safepoint();
+		atomic_store(safe, 0);
+		safepoint(safe);
 	}
+	atomic_store(safe, 1);	/* gone: never waited for again */
 	return NULL;
 }
 
@@ -143,11 +167,12 @@ static void *collector(void *arg)
 
 		sleep_until(next);
 		pthread_mutex_lock(&lock);
-		atomic_store_explicit(&pause_requested, 1, memory_order_release);
+		atomic_store(&pause_requested, 1);	/* sequentially consistent: see worker_safe */
 		start = now_ns();
 		cpu = thread_cpu_ns();
 		pthread_mutex_unlock(&lock);
 
+		wait_until_workers_safe();
 		churn_until(start + pause_ns);
 
 		/* Broadcast after unlocking, so that the woken workers do not wake into a held mutex
@@ -231,7 +256,7 @@ int main(int argc, char **argv)
 	/* Start every thread, then release them together once the schedule's origin is set. */
 	pthread_barrier_init(&started, NULL, (unsigned)workers_wanted + 2);
 	for (long i = 0; i < workers_wanted; i++)
-		pthread_create(&threads[i], NULL, worker, &worker_tids[i]);
+		pthread_create(&threads[i], NULL, worker, (void *)(intptr_t)i);
 	pthread_create(&threads[workers_wanted], NULL, collector, &counts);
 	run_start_ns = now_ns();
 	pthread_barrier_wait(&started);

@@ -46,7 +46,7 @@ let package = Package(
         ),
         .target(name: "Load", dependencies: ["ArchbenchCore", "Recording", "CLoadGen"]),
         // Analyse: pure Swift over the recordings (pauses, GC policy, syscall classes); testable without root.
-        .target(name: "Analysis", dependencies: ["Recording"]),
+        .target(name: "Analysis", dependencies: ["ArchbenchCore", "Recording"]),
         // Report: one file per output format over the analysis's models.
         .target(name: "Reports", dependencies: ["ArchbenchCore", "Recording", "Analysis"]),
         // Orchestrate: config and targets, then record → analyse → report (archbench probe, archbench run).
@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Recording"]),
         .testTarget(name: "SuiteTests", dependencies: ["Suite", "Load", "CLoadGen", "Recording", "Analysis", "Backends", "TestSupport", "archbench"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Recording", "TestSupport", "ab-pausehelper"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "ArchbenchCore", "Recording", "TestSupport", "ab-pausehelper"]),
         .testTarget(
             name: "CLITests",
             dependencies: ["TestSupport", "archbench", "ab-testhelper", "ab-testserver"]

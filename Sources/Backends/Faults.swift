@@ -1,3 +1,4 @@
+import ArchbenchCore
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore

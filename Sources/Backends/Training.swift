@@ -1,3 +1,4 @@
+import ArchbenchCore
 import Atomics
 import Foundation
 import NIOCore
@@ -38,30 +39,6 @@ public struct TrainedModel: Codable, Equatable, Sendable {
     public var features: Int
     public var epochs: Int
     public var trainMs: Double
-}
-
-/// SplitMix64: small, fast, and the same sequence on every platform.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1), from the top 53 bits.
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
-
-    /// Standard normal, by Box–Muller.
-    mutating func gaussian() -> Double {
-        let u1 = max(unit(), 0x1.0p-53)
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * unit())
-    }
 }
 
 extension TrainingJob {

@@ -117,6 +117,9 @@ public final class LiveProbe: @unchecked Sendable {
         ended.signal()
     }
 
+    /// Whether the run has ended by itself (duration, the targets' exit, a signal); `finish` reads it.
+    public var hasEnded: Bool { lock.withLock { end != nil } }
+
     /// What was recorded so far, the probes still running: counters are totals since the start.
     public func snapshot() throws(ProbeError) -> ProbeRecording {
         lock.lock()

@@ -14,6 +14,9 @@ final class SuiteConsole: @unchecked Sendable {
         terminal = isatty(json ? 2 : 1) == 1
     }
 
+    /// Whether the live line is drawn (stdout, or stderr with --json, is a terminal).
+    var isTerminal: Bool { terminal }
+
     func line(_ text: String) {
         lock.withLock {
             clearProgress()

@@ -44,7 +44,7 @@ public struct SuiteResults: Codable, Sendable {
     /// `probe --json` shape, each process labelled).
     public var kernel: [String: [String: ProbeReport]]
     public var validation: ValidationOutcome
-    public var analysis: [String: String]
+    public var analysis: SuiteAnalysis
     public var failures: [String]
 }
 

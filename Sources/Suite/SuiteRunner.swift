@@ -25,7 +25,7 @@ public struct SuiteOptions: Sendable {
     public var historyPath: String?
     public var json = false
     /// Rounds per architecture and benchmark, alternating A B B A … so drift hits both alike.
-    public var rounds = 2
+    public var rounds = 3
 
     public init() {}
 }
@@ -107,14 +107,19 @@ public final class SuiteRunner {
         var kernel: [String: [String: ProbeReport]] = [:]
         var histograms: [String: [String: LatencyHistogramRecord]] = [:]
         var failures: [String] = []
+        var timelines: [String: [String: [RoundTimeline]]] = [:]
         for benchmark in benchmarks where interrupted.signal == nil {
             console.line("  Running \(benchmark.name) benchmark...")
             var slices: [String: [ProbeRecording]] = [:]
             var mine: [BenchmarkRound] = []
+            var sliceOfRound: [Int: ProbeRecording] = [:]
             for order in Self.order(config.architectures.map(\.name), rounds: options.rounds) where interrupted.signal == nil {
                 guard let session = sessions[order.architecture] else { continue }
                 let (round, slice) = runRound(benchmark, session: session, round: order.round)
-                if let slice { slices[order.architecture, default: []].append(slice) }
+                if let slice {
+                    slices[order.architecture, default: []].append(slice)
+                    sliceOfRound[mine.count] = slice
+                }
                 if let error = round.error {
                     console.line("  ❌ \(order.architecture) round \(order.round): \(error)")
                     failures.append("\(benchmark.name) on \(order.architecture), round \(order.round): \(error)")
@@ -129,6 +134,13 @@ public final class SuiteRunner {
                     Self.labelled(ProbeAnalysis.report(of: $0), services: services)
                 }
                 if let report { kernel[spec.name, default: [:]][benchmark.name] = report }
+                timelines[spec.name, default: [:]][benchmark.name] = mine.indices.filter { mine[$0].architecture == spec.name }
+                    .map { index in
+                        let round = mine[index]
+                        return RoundTimeline(startNs: round.startNs, endNs: round.endNs, loads: round.result?.loads ?? [],
+                                             recording: sliceOfRound[index],
+                                             pauses: (report?.pauses ?? []).filter { $0.endNs > round.startNs && $0.startNs < round.endNs })
+                    }
                 guard var result = Self.combine(own.compactMap(\.result)) else { continue }
                 if let merged = Self.mergedHistogram(own.compactMap(\.result)) {
                     histograms[spec.name, default: [:]][benchmark.name] = merged
@@ -151,8 +163,13 @@ public final class SuiteRunner {
         sessions = [:]
 
         console.line("")
+        console.line("🧮 Analysing differences, slow requests, memory growth and pauses...")
+        let analysis = analyse(results, timelines: timelines, kernel: kernel, benchmarks: benchmarks.map(\.name))
+        for line in Self.analysisLines(analysis, architectures: config.architectures.map(\.name)) { console.line(line) }
         console.line("✅ Validating performance requirements...")
-        let validation = validate(results, benchmarks: benchmarks.map(\.name))
+        let validation = validate(results, benchmarks: benchmarks.map(\.name), deltas: analysis.deltas)
+        let noise = validation.checks.filter { $0.significance == DeltaVerdict.withinNoise.rawValue }.count
+        console.line("  \(validation.passed) of \(validation.checks.count) checks passed (\(noise) of them within noise)")
         console.line("🔍 Performing regression analysis...")
         console.line("  no run history yet: this run is not compared with earlier ones")
         console.line("📊 Generating performance reports...")
@@ -163,7 +180,7 @@ public final class SuiteRunner {
             durationS: options.duration, architectures: config.architectures.map(\.name), baseline: config.baseline.name,
             candidate: config.candidate.name, probes: probes == nil ? "off" : "on", notes: notes, results: results,
             latencyHistograms: histograms, rounds: rounds,
-            kernel: kernel, validation: validation, analysis: [:], failures: failures)
+            kernel: kernel, validation: validation, analysis: analysis, failures: failures)
         try write(document, to: resultsPath)
         console.line("  \(resultsPath)")
         console.line("📈 Creating performance visualizations...")
@@ -171,6 +188,7 @@ public final class SuiteRunner {
 
         let exitCode: Int32 = interrupted.signal.map { 128 + $0 } ?? (validation.failed || !failures.isEmpty ? 1 : 0)
         let recommendations = Self.recommendations(validation, failures: failures, candidate: config.candidate.name)
+            + Self.recommendations(analysis, architectures: config.architectures.map(\.name))
         let summary = ExecutionSummary(
             timestamp: document.timestamp, executionTimeS: Date().timeIntervalSince(started),
             benchmarksExecuted: Set(rounds.filter { $0.result != nil }.map(\.benchmark)).count,
@@ -351,7 +369,7 @@ public final class SuiteRunner {
         return points.reduce(0) { $0 + ($1.x - meanX) * ($1.y - meanY) } / spread
     }
 
-    func validate(_ results: [String: [String: BenchmarkResult]], benchmarks: [String]) -> ValidationOutcome {
+    func validate(_ results: [String: [String: BenchmarkResult]], benchmarks: [String], deltas: [Delta] = []) -> ValidationOutcome {
         let thresholds = RunConfig.seedThresholds.merging(config.thresholds) { $1 }
         var checks: [ValidationCheck] = []
         for name in benchmarks {
@@ -365,8 +383,9 @@ public final class SuiteRunner {
             }
             for (metric, baseline, candidate) in metrics {
                 guard let threshold = thresholds[metric] else { continue }
+                let delta = deltas.first { $0.benchmark == name && $0.metric == Validation.deltaMetric[metric] }
                 if let check = Validation.check(benchmark: name, metric: metric, baseline: baseline, candidate: candidate,
-                                                threshold: threshold) {
+                                                threshold: threshold, delta: delta) {
                     checks.append(check)
                 }
             }

@@ -1,4 +1,5 @@
 import Analysis
+import ArchbenchCore
 import Recording
 
 /// x86_64 syscall numbers the synthetic traces use.
@@ -39,20 +40,3 @@ struct Trace {
     }
 }
 
-/// A deterministic generator (SplitMix64), so that "random" traces are the same on every run.
-struct SplitMix64 {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [low, high).
-    mutating func uniform(_ low: Double, _ high: Double) -> Double {
-        low + (high - low) * Double(next() >> 11) / Double(1 << 53)
-    }
-}

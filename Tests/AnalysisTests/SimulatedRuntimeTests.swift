@@ -1,4 +1,5 @@
 import Analysis
+import ArchbenchCore
 import XCTest
 
 /// A stop-the-world runtime simulated at the level the kernel sees it, with the noise of a busy
@@ -17,7 +18,7 @@ final class SimulatedRuntimeTests: XCTestCase {
         var known: [KnownPause] = []
 
         init(seed: UInt64, workers: Int32, durationMs: Double) {
-            random = SplitMix64(state: seed)
+            random = SplitMix64(seed: seed)
             self.workers = workers
             var pauses: [(start: Double, end: Double)] = []
             var next = random.uniform(20, 60)

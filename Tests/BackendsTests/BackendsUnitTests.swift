@@ -1,3 +1,4 @@
+import ArchbenchCore
 @testable import Backends
 import NIOCore
 import XCTest

@@ -72,9 +72,29 @@ final class RunCommandTests: XCTestCase {
         let labels = Set((kernel["microservices"]?["api_response_times"]?["processes"] as? [[String: Any]] ?? []).compactMap { $0["label"] as? String })
         XCTAssertTrue(labels.isSuperset(of: ["gateway", "users", "orders"]), "\(labels)")
         let rounds = try XCTUnwrap(json["rounds"] as? [[String: Any]])
-        XCTAssertEqual(rounds.count, benchmarks.count * 4, "A B B A for each benchmark")
-        XCTAssertEqual(rounds.prefix(4).compactMap { $0["architecture"] as? String },
-                       ["monolithic", "microservices", "microservices", "monolithic"])
+        XCTAssertEqual(rounds.count, benchmarks.count * 6, "A B B A A B for each benchmark")
+        XCTAssertEqual(rounds.prefix(6).compactMap { $0["architecture"] as? String },
+                       ["monolithic", "microservices", "microservices", "monolithic", "monolithic", "microservices"])
+
+        // The analysis: a delta with its interval for every benchmark's figures, root causes and
+        // pauses per architecture, a leak verdict for every process of memory_usage.
+        let analysis = try XCTUnwrap(json["analysis"] as? [String: Any])
+        let deltas = try XCTUnwrap(analysis["deltas"] as? [[String: Any]])
+        XCTAssertEqual(Set(deltas.compactMap { $0["benchmark"] as? String }), Set(benchmarks))
+        for delta in deltas {
+            let interval = try XCTUnwrap(delta["ci95_pct"] as? [Double], "\(delta)")
+            let change = try XCTUnwrap(delta["change_pct"] as? Double)
+            XCTAssertTrue(interval[0] <= change && change <= interval[1], "\(delta)")
+            XCTAssertTrue(["better", "worse", "within_noise"].contains(delta["verdict"] as? String), "\(delta)")
+            XCTAssertEqual(delta["verdict"] as? String == "within_noise", interval[0] <= 0 && interval[1] >= 0, "\(delta)")
+        }
+        let causes = try XCTUnwrap(analysis["root_causes"] as? [String: [String: Any]])
+        XCTAssertEqual(Set(causes.keys), ["monolithic", "microservices"])
+        XCTAssertEqual(Set(causes["microservices"]?.keys ?? [:].keys), Set(benchmarks))
+        XCTAssertNotNil(analysis["gc"] as? [String: Any])
+        let leaks = try XCTUnwrap(analysis["leaks"] as? [String: [[String: Any]]])
+        XCTAssertGreaterThanOrEqual(leaks["microservices"]?.count ?? 0, 5)
+        XCTAssertTrue(leaks.values.joined().allSatisfy { $0["leak_suspected"] as? Bool == false }, "\(leaks)")
 
         XCTAssertEqual(servers(except: before), [], "the spawned backends are stopped")
         if let linksBefore { XCTAssertEqual(try archbenchLinksInKernel(), linksBefore, "no BPF link left behind") }

@@ -38,7 +38,7 @@ final class SuiteRunnerTests: XCTestCase {
         options.resultsDirectory = directory.path
         let outcome = try SuiteRunner(config: config, options: options, registry: registry).run()
 
-        XCTAssertEqual(benchmark.runs, ["monolithic", "microservices", "microservices", "monolithic"])
+        XCTAssertEqual(benchmark.runs, ["monolithic", "microservices", "microservices", "monolithic", "monolithic", "microservices"])
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: outcome.resultsPath)))
             as? [String: Any])
         let results = try XCTUnwrap(json["results"] as? [String: [String: [String: Any]]])

@@ -22,21 +22,7 @@ struct ProbeCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .customLong("pid"), parsing: .upToNextOption,
-            help: ArgumentHelp("Process ids to attach to, each optionally LABEL=PID.", valueName: "pid"))
-    var pids: [String] = []
-
-    @Option(name: .customLong("port"), parsing: .upToNextOption,
-            help: ArgumentHelp("Attach to the processes listening on these TCP ports ([LABEL=]PORT).", valueName: "port"))
-    var ports: [String] = []
-
-    @Option(name: .customLong("cgroup"), parsing: .upToNextOption,
-            help: ArgumentHelp("Attach to the processes of these cgroups v2 ([LABEL=]PATH, under /sys/fs/cgroup).",
-                               valueName: "path"))
-    var cgroups: [String] = []
-
-    @Option(help: "A label for the command's processes in the report (e.g. monolith).")
-    var label: String?
+    @OptionGroup var targetOptions: TargetOptions
 
     @Option(help: ArgumentHelp("A BTF file for the running kernel, if it has no /sys/kernel/btf/vmlinux.", valueName: "file"))
     var btf: String?
@@ -65,10 +51,7 @@ struct ProbeCommand: ParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        _ = try targets()
-        if targetsGiven != command.isEmpty {
-            throw ValidationError("give either --pid/--port/--cgroup ... or -- COMMAND ..., not both and not neither")
-        }
+        try targetOptions.validate(command: command)
         if let allocSample {
             guard allocSample > 0, allocSample <= Int(UInt32.max) else {
                 throw ValidationError("--alloc-sample \(allocSample) must be a positive number of allocations (1 tracks every one)")
@@ -80,38 +63,8 @@ struct ProbeCommand: ParsableCommand {
         }
     }
 
-    private var targetsGiven: Bool { !(pids.isEmpty && ports.isEmpty && cgroups.isEmpty) }
-
-    /// Splits an optional "LABEL=" from a value.
-    private func labelled(_ text: String) -> (label: String?, value: String) {
-        guard let equals = text.firstIndex(of: "="), equals != text.startIndex else { return (nil, text) }
-        return (String(text[..<equals]), String(text[text.index(after: equals)...]))
-    }
-
-    func targets() throws -> [TargetSpec] {
-        var specs: [TargetSpec] = []
-        for text in pids {
-            let (label, value) = labelled(text)
-            guard let pid = Int32(value), pid > 0 else {
-                throw ValidationError("--pid \(text) is not a process id (must be a positive integer)")
-            }
-            specs.append(TargetSpec(.pid(pid), label: label))
-        }
-        for text in ports {
-            let (label, value) = labelled(text)
-            guard let port = UInt16(value), port > 0 else { throw ValidationError("--port \(text) is not a TCP port (1-65535)") }
-            specs.append(TargetSpec(.port(port), label: label))
-        }
-        for text in cgroups {
-            let (label, value) = labelled(text)
-            guard !value.isEmpty else { throw ValidationError("--cgroup \(text) names no cgroup") }
-            specs.append(TargetSpec(.cgroup(value), label: label))
-        }
-        return specs
-    }
-
     func run() throws {
-        var request = ProbeRequest(targets: try targets(), command: command, commandLabel: label, duration: duration)
+        var request = ProbeRequest(targets: try targetOptions.targets(), command: command, commandLabel: targetOptions.label, duration: duration)
         request.btfPath = btf
         if syscalls { request.optionalFamilies.insert(.syscalls) }
         if alloc { request.allocationSampleEvery = UInt32(allocSample ?? Int(ProbeRequest.defaultAllocationSampleEvery)) }

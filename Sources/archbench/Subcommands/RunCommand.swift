@@ -29,6 +29,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds of load per benchmark round.", valueName: "seconds"))
     var duration = 5.0
 
+    @Option(help: ArgumentHelp("Rounds per architecture and benchmark, alternating A B B A … (default 3); more rounds "
+                               + "give the analysis's intervals more to go on.", valueName: "n"))
+    var rounds = 3
+
     @Option(name: .customLong("results-dir"), help: ArgumentHelp("Where the results are written.", valueName: "dir"))
     var resultsDir = "results"
 
@@ -63,6 +67,7 @@ struct RunCommand: ParsableCommand {
         guard duration > 0, duration.isFinite, duration <= 3600 else {
             throw ValidationError("--duration \(duration) must be a number of seconds in (0, 3600]")
         }
+        guard (1...20).contains(rounds) else { throw ValidationError("--rounds \(rounds) must be from 1 to 20") }
         if noProbes, requireProbes || syscalls {
             throw ValidationError("--no-probes cannot go with --require-probes or --syscalls")
         }
@@ -80,6 +85,7 @@ struct RunCommand: ParsableCommand {
         var options = SuiteOptions()
         options.workload = WorkloadProfile.named(workload) ?? .default
         options.duration = duration
+        options.rounds = rounds
         options.resultsDirectory = resultsDir
         options.memory = !noMemory
         options.visualizations = !noVisualizations

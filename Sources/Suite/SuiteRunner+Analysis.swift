@@ -1,0 +1,125 @@
+import Analysis
+import Recording
+
+extension SuiteRunner {
+    /// The `analysis` section: the significance of every delta the suite reports, the kernel-side
+    /// causes of each benchmark's slow requests, memory growth and pause impact per process.
+    func analyse(_ results: [String: [String: BenchmarkResult]], timelines: [String: [String: [RoundTimeline]]],
+                 kernel: [String: [String: ProbeReport]], benchmarks: [String]) -> SuiteAnalysis {
+        var analysis = SuiteAnalysis()
+        let baseline = config.baseline.name, candidate = config.candidate.name
+        let significance = Significance()
+        for benchmark in benchmarks {
+            guard let base = results[baseline]?[benchmark], let cand = results[candidate]?[benchmark],
+                  let baseRounds = timelines[baseline]?[benchmark], let candRounds = timelines[candidate]?[benchmark]
+            else { continue }
+            func blocks(_ rounds: [RoundTimeline]) -> [[LoadBlock]] {
+                rounds.map { round in Significance.blocks(round.loads, memory: round.recording.map { $0.residentBytes(at:) }) }
+            }
+            let (blocksA, blocksB) = (blocks(baseRounds), blocks(candRounds))
+            var figures: [(DeltaMetric, Double, Double)] = [
+                (.throughput, base.throughput, cand.throughput),
+                (.latencyP50, base.latencyStats.p50, cand.latencyStats.p50),
+                (.latencyP95, base.latencyStats.p95, cand.latencyStats.p95),
+                (.latencyP99, base.latencyStats.p99, cand.latencyStats.p99),
+                (.successRate, base.successRate, cand.successRate),
+            ]
+            if case .number(let a)? = base.metadata["peak_rss_bytes"], case .number(let b)? = cand.metadata["peak_rss_bytes"] {
+                figures.append((.memory, a, b))
+            }
+            for (metric, a, b) in figures {
+                if let delta = significance.delta(benchmark: benchmark, metric: metric, baseline: a, candidate: b,
+                                                  baselineRounds: blocksA, candidateRounds: blocksB) {
+                    analysis.deltas.append(delta)
+                }
+            }
+        }
+        let rootCause = RootCauseAnalysis()
+        for (architecture, byBenchmark) in timelines {
+            let labels = Self.labels(kernel[architecture] ?? [:])
+            guard byBenchmark.values.contains(where: { $0.contains { $0.recording != nil } }) else {
+                analysis.notes.append("\(architecture): no kernel recording, so no root causes, pauses or leaks")
+                continue
+            }
+            for (benchmark, rounds) in byBenchmark {
+                let found = rootCause.analyse(rounds, labels: labels)
+                analysis.rootCauses[architecture, default: [:]][benchmark] = found.causes
+                analysis.correlations[architecture, default: [:]][benchmark] = Array(found.correlations.prefix(10))
+            }
+            analysis.gc[architecture] = GCImpact.of(benchmarks.flatMap { byBenchmark[$0] ?? [] }, labels: labels)
+            if let memory = kernel[architecture]?["memory_usage"] {
+                analysis.leaks[architecture] = ProcessLeak.of(memory.processes, startNs: memory.startNs, endNs: memory.endNs,
+                                                              labels: labels)
+            }
+        }
+        return analysis
+    }
+
+    /// The console's account of the analysis: the deltas that are changes, the top cause of slow
+    /// requests per architecture, suspected leaks.
+    static func analysisLines(_ analysis: SuiteAnalysis, architectures: [String]) -> [String] {
+        var lines: [String] = []
+        let changes = analysis.deltas.filter { $0.verdict != .withinNoise }
+        lines.append("  \(analysis.deltas.count) differences: \(changes.filter { $0.verdict == .better }.count) better, "
+            + "\(changes.filter { $0.verdict == .worse }.count) worse, "
+            + "\(analysis.deltas.count - changes.count) within noise (95% intervals)")
+        for delta in changes {
+            lines.append(String(format: "    %@ %@ %+.1f%% [%+.1f%%, %+.1f%%]: %@", delta.benchmark, delta.metric, delta.changePct,
+                                delta.ci95Pct[0], delta.ci95Pct[1], delta.verdict.rawValue))
+        }
+        for architecture in architectures {
+            if let top = analysis.topCause(of: architecture) {
+                lines.append("  \(architecture): \(causeSentence(top.cause, benchmark: top.benchmark))")
+            } else if analysis.rootCauses[architecture] != nil {
+                lines.append("  \(architecture): no kernel-side cause found for the slow requests")
+            }
+            for leak in analysis.leaks[architecture] ?? [] where leak.leakSuspected {
+                lines.append(String(format: "  %@: memory leak suspected in pid %d (%@): %+.0f bytes/s, 95%% CI [%.0f, %.0f]",
+                                    architecture, leak.pid, leak.process, leak.growthBytesPerS, leak.ci95BytesPerS[0],
+                                    leak.ci95BytesPerS[1]))
+            }
+        }
+        return lines
+    }
+
+    /// "71% of api_response_times requests above P99 overlapped a stop-the-world pause in pid 1234
+    /// (orders); median overlap 38 ms".
+    static func causeSentence(_ cause: RootCause, benchmark: String) -> String {
+        let what = switch cause.cause {
+        case .pause: "a stop-the-world pause"
+        case .offcpu: "a thread blocked off-CPU"
+        case .runq: "a thread waiting for a CPU"
+        }
+        return String(format: "%.0f%% of %@ requests above P99 overlapped %@ in pid %d (%@); median overlap %.1f ms",
+                      cause.shareOfSlowRequests * 100, benchmark, what, cause.pid, cause.process, cause.medianOverlapMs)
+    }
+
+    /// Recommendations that cite the top kernel-side cause per architecture, and suspected leaks.
+    static func recommendations(_ analysis: SuiteAnalysis, architectures: [String]) -> [String] {
+        var lines: [String] = []
+        for architecture in architectures {
+            if let top = analysis.topCause(of: architecture) {
+                let advice = switch top.cause.cause {
+                case .pause: "shorten or spread its collector's pauses (heap size, a concurrent collector)"
+                case .offcpu: "find what it blocks on (locks, disk, page faults): archbench probe --syscalls shows where"
+                case .runq: "give it CPU: fewer threads than cores, or less competing work on the host"
+                }
+                lines.append("🔎 \(architecture): \(causeSentence(top.cause, benchmark: top.benchmark)): \(advice)")
+            }
+            for leak in analysis.leaks[architecture] ?? [] where leak.leakSuspected {
+                lines.append("💧 \(architecture): \(leak.process) (pid \(leak.pid)) grows \(Int(leak.growthBytesPerS.rounded())) bytes/s:"
+                    + " hunt it with archbench leak-hunt --pid \(leak.pid) --alloc")
+            }
+        }
+        return lines
+    }
+
+    /// pid → label (or command name) over an architecture's reports.
+    static func labels(_ reports: [String: ProbeReport]) -> [Int32: String] {
+        var labels: [Int32: String] = [:]
+        for report in reports.values {
+            for process in report.processes { labels[process.pid] = process.label ?? process.comm }
+        }
+        return labels
+    }
+}

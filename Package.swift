@@ -88,6 +88,8 @@ let package = Package(
             name: "ab-pausehelper", path: "Tests/Helpers/ab-pausehelper",
             linkerSettings: [.linkedLibrary("pthread")]
         ),
+        // Times the suite's analysis over a large synthetic recording (bench/analysis-speed.sh).
+        .executableTarget(name: "ab-analysis-bench", dependencies: ["Analysis", "Recording", "ArchbenchCore"], path: "Tests/Helpers/ab-analysis-bench"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ArchbenchCoreTests", dependencies: ["ArchbenchCore", "TestSupport"]),
         .testTarget(
@@ -105,7 +107,7 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "ArchbenchCore", "Recording", "TestSupport", "ab-pausehelper"]),
         .testTarget(
             name: "CLITests",
-            dependencies: ["TestSupport", "archbench", "ab-testhelper", "ab-testserver"]
+            dependencies: ["Suite", "TestSupport", "archbench", "ab-testhelper", "ab-testserver"]
         ),
     ]
 )

@@ -135,6 +135,27 @@ public struct PauseDetector: Sendable {
         return .other
     }
 
+    /// `waitKind(of:)` for many intervals at a time: the syscall sets read once into a table.
+    struct WaitKinds {
+        let detector: PauseDetector
+        /// By syscall number, up to the largest in either set.
+        let table: [WaitKind]
+
+        init(_ detector: PauseDetector) {
+            self.detector = detector
+            let top = min(Int(detector.stoppingSyscalls.union(detector.idleSyscalls).max() ?? -1), 4095)
+            table = top < 0 ? [] : (0...top).map { number in
+                detector.stoppingSyscalls.contains(Int32(number)) ? .stopping
+                    : detector.idleSyscalls.contains(Int32(number)) ? .idle : .other
+            }
+        }
+
+        func callAsFunction(_ interval: OffCPUInterval) -> WaitKind {
+            guard !interval.preempted, let syscall = interval.syscall else { return .other }
+            return syscall >= 0 && Int(syscall) < table.count ? table[Int(syscall)] : detector.waitKind(of: interval)
+        }
+    }
+
     /// The pauses of every process in `intervals`, by start time. `threads` (optional, any order)
     /// adds each thread's run totals and the threads that never went off-CPU long enough to be seen.
     public func detect(_ intervals: [OffCPUInterval], threads: [ThreadActivity] = []) -> [DetectedPause] {
@@ -157,10 +178,10 @@ struct ThreadTimeline {
     let reachedNs: [UInt64]
     let onCpuTotalNs: UInt64?
 
-    init(tid: Int32, intervals: [OffCPUInterval], onCpuTotalNs: UInt64?, detector: PauseDetector) {
+    init(tid: Int32, intervals: [OffCPUInterval], onCpuTotalNs: UInt64?, waitKind: PauseDetector.WaitKinds) {
         self.tid = tid
         self.intervals = intervals.sorted { ($0.startNs, $0.endNs) < ($1.startNs, $1.endNs) }
-        kinds = self.intervals.map(detector.waitKind(of:))
+        kinds = self.intervals.map { waitKind($0) }
         var reached: UInt64 = 0
         reachedNs = self.intervals.map { reached = max(reached, $0.endNs); return reached }
         self.onCpuTotalNs = onCpuTotalNs
@@ -222,46 +243,58 @@ struct ThreadTimeline {
     }
 }
 
-/// The search for one process's pauses.
+/// The search for one process's pauses. Threads are kept in an array by tid and named by their
+/// place in it (`slot`), so that the search, which tries every release, looks nothing up by hash.
 struct ProcessPauses {
     /// A stopping wait's end: a candidate release.
     struct Release {
+        let slot: Int
         let tid: Int32
         let index: Int
         let wakeNs: UInt64
     }
 
+    /// Another thread's estimated on-CPU time during a candidate pause.
+    struct Other {
+        let slot: Int
+        let tid: Int32
+        let onCpuNs: UInt64
+    }
+
     let pid: Int32
     let detector: PauseDetector
-    let timelines: [Int32: ThreadTimeline]
-    let serving: Set<Int32>
+    /// By tid.
+    let timelines: [ThreadTimeline]
+    /// By slot: the thread serves requests.
+    let serving: [Bool]
 
     init(pid: Int32, intervals: [OffCPUInterval], threads: [ThreadActivity], detector: PauseDetector) {
         self.pid = pid
         self.detector = detector
         let intervalsByTid = Dictionary(grouping: intervals, by: \.tid)
         let onCpuByTid = Dictionary(threads.map { ($0.tid, $0.onCpuNs) }, uniquingKeysWith: max)
-        var timelines: [Int32: ThreadTimeline] = [:]
-        for tid in Set(intervalsByTid.keys).union(onCpuByTid.keys) {
-            timelines[tid] = ThreadTimeline(tid: tid, intervals: intervalsByTid[tid] ?? [],
-                                            onCpuTotalNs: onCpuByTid[tid], detector: detector)
+        let waitKind = PauseDetector.WaitKinds(detector)
+        timelines = Set(intervalsByTid.keys).union(onCpuByTid.keys).sorted().map { tid in
+            ThreadTimeline(tid: tid, intervals: intervalsByTid[tid] ?? [], onCpuTotalNs: onCpuByTid[tid], waitKind: waitKind)
         }
-        self.timelines = timelines
-        serving = Set(timelines.values.filter { timeline in
+        serving = timelines.map { timeline in
             timeline.kinds.count { $0 == .stopping || $0 == .idle } >= detector.minWaitsForServing
-        }.map(\.tid))
+        }
     }
 
     /// Every release, with the ones that follow it within the resume window (the latest per thread),
     /// is a candidate (step 4 above). Of valid candidates that overlap in time or share a release,
     /// the one with the most stopped threads is kept, then the one that ends first.
     func find() -> [DetectedPause] {
-        let releases = timelines.values.flatMap { timeline in
-            timeline.kinds.indices.filter { timeline.kinds[$0] == .stopping }.map {
-                Release(tid: timeline.tid, index: $0, wakeNs: timeline.intervals[$0].wakeNs)
+        var releases: [Release] = []
+        for (slot, timeline) in timelines.enumerated() {
+            for index in timeline.kinds.indices where timeline.kinds[index] == .stopping {
+                releases.append(Release(slot: slot, tid: timeline.tid, index: index, wakeNs: timeline.intervals[index].wakeNs))
             }
-        }.sorted { ($0.wakeNs, $0.tid) < ($1.wakeNs, $1.tid) }
+        }
+        releases.sort { ($0.wakeNs, $0.tid) < ($1.wakeNs, $1.tid) }
         var candidates: [(pause: DetectedPause, releases: Range<Int>)] = []
+        var latestByThread: [Release] = []
         for first in releases.indices {
             var next = first
             while next < releases.count, releases[next].wakeNs - releases[first].wakeNs <= detector.resumeWindowNs {
@@ -269,10 +302,16 @@ struct ProcessPauses {
             }
             // A window inside the last valid one has the same threads or fewer, and never wins.
             if let last = candidates.last, last.releases.upperBound == next { continue }
-            var latestByThread: [Int32: Release] = [:]
-            for release in releases[first..<next] { latestByThread[release.tid] = release }
+            latestByThread.removeAll(keepingCapacity: true)
+            for release in releases[first..<next] {
+                if let seen = latestByThread.firstIndex(where: { $0.slot == release.slot }) {
+                    latestByThread[seen] = release
+                } else {
+                    latestByThread.append(release)
+                }
+            }
             guard latestByThread.count >= detector.minStoppedThreads,
-                  let pause = pause(releasedBy: Array(latestByThread.values)) else { continue }
+                  let pause = pause(releasedBy: latestByThread) else { continue }
             candidates.append((pause, first..<next))
         }
         candidates.sort {
@@ -295,18 +334,21 @@ struct ProcessPauses {
         let wakes = releases.map(\.wakeNs).sorted()
         let end = wakes[(wakes.count - 1) / 2]
         let stops = releases.map {
-            timelines[$0.tid]!.stretchStart(endingWith: $0.index, toleranceNs: detector.gapToleranceNs)
+            timelines[$0.slot].stretchStart(endingWith: $0.index, toleranceNs: detector.gapToleranceNs)
         }.sorted(by: >)
         var start = stops[min(stops.count - 1, Int(Double(stops.count) * detector.lateStopFraction))]
         guard end > start, end - start >= detector.minPauseNs else { return nil }
-        let stopped = Set(releases.map(\.tid))
+        // The start only moves later below: a thread woken before it rules the candidate out now.
+        guard wakes[0] >= start else { return nil }
+        var stopped = [Bool](repeating: false, count: timelines.count)
+        for release in releases { stopped[release.slot] = true }
         // Every stopped thread may have been waiting already when the pause began (idle, say): then
         // the last stop is too early. The earliest park is late enough; if the thread that ran began
         // to run after a wait in between, that is when the pause began.
         var others = onCpu(besides: stopped, from: start, to: end)
-        let firstParkNs = releases.map { timelines[$0.tid]!.intervals[$0.index].startNs }.min()!
+        let firstParkNs = releases.map { timelines[$0.slot].intervals[$0.index].startNs }.min()!
         if let runner = others.first, runner.onCpuNs > 0,
-           let began = timelines[runner.tid]!.lastRunAfterWait(atOrBefore: firstParkNs), began > start {
+           let began = timelines[runner.slot].lastRunAfterWait(atOrBefore: firstParkNs), began > start {
             start = began
             guard end - start >= detector.minPauseNs else { return nil }
             others = onCpu(besides: stopped, from: start, to: end)
@@ -314,7 +356,7 @@ struct ProcessPauses {
         guard wakes[0] >= start else { return nil }
         let lengthNs = Double(end - start)
 
-        let progressNs = others.filter { serving.contains($0.tid) }
+        let progressNs = others.filter { serving[$0.slot] }
             .dropFirst(detector.maxRunningThreads)
             .reduce(0) { $0 + $1.onCpuNs }
         guard Double(progressNs) <= detector.maxProgressFraction * lengthNs else { return nil }
@@ -326,18 +368,22 @@ struct ProcessPauses {
         // of requests, which stops nothing.
         if runner == nil {
             let workNs = others.reduce(0) { $0 + $1.onCpuNs }
-                + (timelines.values.filter { !stopped.contains($0.tid) }.map { $0.busyOffCpuNs(from: start, to: end) }.max() ?? 0)
+                + (timelines.indices.filter { !stopped[$0] }.map { timelines[$0].busyOffCpuNs(from: start, to: end) }.max() ?? 0)
             guard Double(workNs) >= detector.minWorkFraction * lengthNs else { return nil }
         }
         return DetectedPause(pid: pid, startNs: start, durationNs: end - start,
-                             stoppedThreads: stopped.sorted(), runningThread: runner)
+                             stoppedThreads: releases.map(\.tid).sorted(), runningThread: runner)
     }
 
     /// The other threads' estimated on-CPU time in `[from, to)`, longest first, then lowest tid.
-    func onCpu(besides stopped: Set<Int32>, from: UInt64, to: UInt64) -> [(tid: Int32, onCpuNs: UInt64)] {
-        timelines.values.filter { !stopped.contains($0.tid) }
-            .map { (tid: $0.tid, onCpuNs: $0.onCpuNs(from: from, to: to)) }
-            .sorted { ($0.onCpuNs, $1.tid) > ($1.onCpuNs, $0.tid) }
+    func onCpu(besides stopped: [Bool], from: UInt64, to: UInt64) -> [Other] {
+        var others: [Other] = []
+        others.reserveCapacity(timelines.count)
+        for slot in timelines.indices where !stopped[slot] {
+            others.append(Other(slot: slot, tid: timelines[slot].tid, onCpuNs: timelines[slot].onCpuNs(from: from, to: to)))
+        }
+        others.sort { ($0.onCpuNs, $1.tid) > ($1.onCpuNs, $0.tid) }
+        return others
     }
 }
 

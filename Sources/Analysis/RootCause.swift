@@ -22,7 +22,7 @@ public struct RootCause: Codable, Sendable, Equatable {
     public var shareOfSlowRequests: Double
     /// The median time each of those overlapped it.
     public var medianOverlapMs: Double
-    /// The share expected by chance: requests as long as the slow ones, placed anywhere in the rounds.
+    /// The share expected by chance: requests as long as the slow ones, placed anywhere inside their rounds.
     public var chanceShare: Double
     /// P(at least this many overlaps | the chance share), one-sided binomial.
     public var pValue: Double
@@ -63,10 +63,16 @@ public struct RoundTimeline: Sendable {
 /// Lines up the client's slow requests with the kernel's per process; see `docs/analysis.md`.
 public struct RootCauseAnalysis: Sendable {
     /// A cause holds when its overlaps are this unlikely by chance (one-sided binomial). Default 0.01.
+    /// With thousands of slow requests a trivial excess is significant, so the share must also beat
+    /// chance by `minExcessShare`.
     public var alpha = 0.01
     /// A request overlaps a cause when at least this share of its time (sent to answered) lay in
     /// it. Default 0.1: a cause must explain a tenth of a slow request, not graze it.
     public var minOverlapFraction = 0.1
+    /// How far the share must exceed the chance share. Default 0.1: a cause explains at least a tenth
+    /// of the slow requests more than chance does (a thread pool blocked 99.98% of the time, met by
+    /// every slow request, is no cause).
+    public var minExcessShare = 0.1
     /// Which waits are idle (not a cause): the pause detector's classes.
     public var detector = PauseDetector()
 
@@ -91,6 +97,7 @@ public struct RootCauseAnalysis: Sendable {
                 let comm = recording.processes.first { $0.pid == key.pid }?.comm ?? ""
                 var tally = tallies[key] ?? Tally(comm: comm)
                 var chanceByLength: [UInt64: Double] = [:]
+                var edges: IntervalSet.Edges?
                 for span in slow {
                     let overlap = set.overlapNs(start: span.start, end: span.end)
                     let needed = neededOverlap(span.end - span.start)
@@ -101,8 +108,11 @@ public struct RootCauseAnalysis: Sendable {
                     // Lengths within 1% share one computation of the chance.
                     let length = Self.bucketed(span.end - span.start)
                     if chanceByLength[length] == nil {
-                        chanceByLength[length] = min(1, set.placements(lengthNs: length, minOverlapNs: neededOverlap(length),
-                                                                       start: round.startNs, end: round.endNs) / roundNs)
+                        // Placed wholly inside the round: starts from its start to its end less the length.
+                        if edges == nil { edges = set.edges(from: round.startNs) }
+                        let startsNs = roundNs - Double(length)
+                        chanceByLength[length] = startsNs <= 0 ? 1 : min(1, edges!.placements(
+                            lengthNs: length, minOverlapNs: neededOverlap(length), end: round.endNs - length) / startsNs)
                     }
                     tally.chance += chanceByLength[length] ?? 0
                 }
@@ -121,7 +131,7 @@ public struct RootCauseAnalysis: Sendable {
                 let share = Double(tally.overlapping) / Double(slowTotal)
                 let chance = tally.chance / Double(slowTotal)
                 let p = Statistics.binomialUpperTail(successes: tally.overlapping, trials: slowTotal, probability: chance)
-                guard share > chance, p < alpha else { continue }
+                guard share - chance >= minExcessShare, p < alpha else { continue }
                 causes.append(RootCause(
                     cause: key.cause, process: labels[key.pid] ?? tally.comm, pid: key.pid, shareOfSlowRequests: share,
                     medianOverlapMs: (Statistics.median(tally.overlapsNs.map { Double($0) }) ?? 0) / 1e6,
@@ -158,10 +168,11 @@ public struct RootCauseAnalysis: Sendable {
     func causeSets(_ recording: ProbeRecording, pauses: [DetectedPause]) -> [Key: IntervalSet] {
         var sets: [Key: IntervalSet] = [:]
         let byProcess = Dictionary(grouping: recording.offcpuIntervals, by: \.tgid)
+        let waitKind = PauseDetector.WaitKinds(detector)
         for process in recording.processes {
             let paused = IntervalSet(pauses.filter { $0.pid == process.pid }.map { ($0.startNs, $0.endNs) })
             let intervals = byProcess[process.pid] ?? []
-            let blocked = IntervalSet(intervals.filter { !$0.preempted && detector.waitKind(of: $0) != .idle }
+            let blocked = IntervalSet(intervals.filter { !$0.preempted && waitKind($0) != .idle }
                 .map { ($0.startNs, $0.endNs - min($0.runqNs, $0.durationNs)) })
             let runnable = IntervalSet(intervals.map { ($0.endNs - min($0.runqNs, $0.durationNs), $0.endNs) })
             sets[Key(cause: .pause, pid: process.pid)] = paused

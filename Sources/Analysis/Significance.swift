@@ -100,12 +100,33 @@ public struct Significance: Sendable {
     /// The delta of `metric` between the baseline's and the candidate's rounds (each round its
     /// blocks), reported as `baseline` → `candidate` (the suite's own figures, which the interval is
     /// centred on); nil when either side has no block defining the metric.
+    ///
+    /// `baselineFigures` and `candidateFigures`, when given, are each round's own figure of the
+    /// metric (as the benchmark reported it); the round-level interval uses them rather than the
+    /// rounds' blocks. When the blocks do not stand for the figure (`blocksMakeTheFigure` false: a
+    /// round of several loads, such as a concurrency sweep whose steps differ from round to round),
+    /// only the round-level interval is used.
     public func delta(benchmark: String, metric: DeltaMetric, baseline: Double, candidate: Double,
-                      baselineRounds: [[LoadBlock]], candidateRounds: [[LoadBlock]]) -> Delta? {
+                      baselineRounds: [[LoadBlock]], candidateRounds: [[LoadBlock]],
+                      baselineFigures: [Double]? = nil, candidateFigures: [Double]? = nil,
+                      blocksMakeTheFigure: Bool = true) -> Delta? {
         let a = baselineRounds.filter { !$0.isEmpty }, b = candidateRounds.filter { !$0.isEmpty }
         guard baseline != 0, let fullA = metric.pooled(a.flatMap { $0 }), let fullB = metric.pooled(b.flatMap { $0 }),
               fullA != 0 else { return nil }
         let change = (candidate - baseline) / abs(baseline) * 100
+        let figuresA = baselineFigures ?? a.compactMap { metric.pooled($0) }
+        let figuresB = candidateFigures ?? b.compactMap { metric.pooled($0) }
+        let roundInterval = Self.roundInterval(figuresA, figuresB, change: change, confidence: confidence)
+        guard blocksMakeTheFigure else {
+            let (low, high) = roundInterval ?? (change, change)
+            let valid = roundInterval != nil && (low > 0 || high < 0)
+            return Delta(benchmark: benchmark, metric: metric.rawValue, baseline: baseline, candidate: candidate,
+                         changePct: change, ci95Pct: [low, high], effectSize: Self.cliffsDelta(figuresA, figuresB),
+                         pValue: Statistics.mannWhitney(figuresB, figuresA)?.pValue ?? 1,
+                         verdict: valid ? ((high < 0) != metric.higherIsBetter ? .better : .worse) : .withinNoise,
+                         samples: [figuresA.count, figuresB.count],
+                         method: "Student's t over the rounds' own figures (the blocks of a round of several loads do not make its figure)")
+        }
         let blockChange = (fullB - fullA) / abs(fullA) * 100
         var generator = SplitMix64(seed: stableHash("\(benchmark)/\(metric.rawValue)"))
         var changes: [Double] = []
@@ -125,7 +146,7 @@ public struct Significance: Sendable {
         // The blocks of a round share its conditions (the machine's other load, the order the
         // architectures ran in), which resampling two or three rounds cannot show: the interval is
         // also at least as wide as Student's t with the rounds as units.
-        if let (roundLow, roundHigh) = Self.roundInterval(metric, a, b, change: change, confidence: confidence) {
+        if let (roundLow, roundHigh) = roundInterval {
             low = min(low, roundLow)
             high = max(high, roundHigh)
         }
@@ -138,7 +159,7 @@ public struct Significance: Sendable {
         let valuesA = a.flatMap { $0 }.compactMap { metric.pooled([$0]) }
         let valuesB = b.flatMap { $0 }.compactMap { metric.pooled([$0]) }
         let test = Statistics.mannWhitney(valuesB, valuesA)
-        let effect = test.map { 2 * $0.u / Double(valuesA.count * valuesB.count) - 1 } ?? 0
+        let effect = Self.cliffsDelta(valuesA, valuesB)
         let verdict: DeltaVerdict
         if changes.count < replicates / 2 || a.flatMap({ $0 }).count < 2 || b.flatMap({ $0 }).count < 2 {
             verdict = .withinNoise
@@ -158,12 +179,8 @@ public struct Significance: Sendable {
     /// exp(± t × the standard error of the difference of the mean log values), the rounds' variance
     /// pooled over both architectures, t with (rounds − 2) degrees of freedom. Nil with fewer than 3
     /// rounds in all.
-    static func roundInterval(_ metric: DeltaMetric, _ a: [[LoadBlock]], _ b: [[LoadBlock]], change: Double,
-                              confidence: Double) -> (Double, Double)? {
-        func logs(_ rounds: [[LoadBlock]]) -> [Double] {
-            rounds.compactMap { metric.pooled($0) }.filter { $0 > 0 }.map { log($0) }
-        }
-        let (logsA, logsB) = (logs(a), logs(b))
+    static func roundInterval(_ a: [Double], _ b: [Double], change: Double, confidence: Double) -> (Double, Double)? {
+        let logsA = a.filter { $0 > 0 }.map { log($0) }, logsB = b.filter { $0 > 0 }.map { log($0) }
         guard !logsA.isEmpty, !logsB.isEmpty, logsA.count + logsB.count >= 3 else { return nil }
         func squares(_ values: [Double]) -> Double {
             let mean = values.reduce(0, +) / Double(values.count)
@@ -175,6 +192,11 @@ public struct Significance: Sendable {
         let spread = studentQuantile(1 - (1 - confidence) / 2, degreesOfFreedom: df) * standardError
         let factor = 1 + change / 100
         return ((factor * exp(-spread) - 1) * 100, (factor * exp(spread) - 1) * 100)
+    }
+
+    /// Cliff's delta of `b` against `a`: P(b > a) − P(b < a) over all pairs, from the Mann–Whitney U.
+    static func cliffsDelta(_ a: [Double], _ b: [Double]) -> Double {
+        Statistics.mannWhitney(b, a).map { 2 * $0.u / Double(a.count * b.count) - 1 } ?? 0
     }
 
     /// The p-quantile (p > 0.5) of Student's t, by bisection on its survival function.

@@ -124,8 +124,10 @@ extension ProbeRecording {
     public func residentBytes(at ns: UInt64) -> Double? {
         var total = 0.0, known = false
         for process in processes {
-            let points = process.rssTimeline.filter { $0.count == 2 }
-            let size = points.last { $0[0] <= ns }?[1] ?? points.first?[1] ?? process.rssBytes?.last
+            // Searched in place, from the end: the significance asks this at the end of every block.
+            let timeline = process.rssTimeline
+            let size = timeline.last { $0.count == 2 && $0[0] <= ns }?[1] ?? timeline.first { $0.count == 2 }?[1]
+                ?? process.rssBytes?.last
             if let size {
                 total += Double(size)
                 known = true

@@ -5,7 +5,7 @@ extension SuiteRunner {
     /// The `analysis` section: the significance of every delta the suite reports, the kernel-side
     /// causes of each benchmark's slow requests, memory growth and pause impact per process.
     func analyse(_ results: [String: [String: BenchmarkResult]], timelines: [String: [String: [RoundTimeline]]],
-                 kernel: [String: [String: ProbeReport]], benchmarks: [String]) -> SuiteAnalysis {
+                 kernel: [String: [String: ProbeReport]], benchmarks: [String], rounds: [BenchmarkRound]) -> SuiteAnalysis {
         var analysis = SuiteAnalysis()
         let baseline = config.baseline.name, candidate = config.candidate.name
         let significance = Significance()
@@ -17,21 +17,29 @@ extension SuiteRunner {
                 rounds.map { round in Significance.blocks(round.loads, memory: round.recording.map { $0.residentBytes(at:) }) }
             }
             let (blocksA, blocksB) = (blocks(baseRounds), blocks(candRounds))
-            var figures: [(DeltaMetric, Double, Double)] = [
-                (.throughput, base.throughput, cand.throughput),
-                (.latencyP50, base.latencyStats.p50, cand.latencyStats.p50),
-                (.latencyP95, base.latencyStats.p95, cand.latencyStats.p95),
-                (.latencyP99, base.latencyStats.p99, cand.latencyStats.p99),
-                (.successRate, base.successRate, cand.successRate),
-            ]
-            if case .number(let a)? = base.metadata["peak_rss_bytes"], case .number(let b)? = cand.metadata["peak_rss_bytes"] {
-                figures.append((.memory, a, b))
+            func own(_ architecture: String) -> [BenchmarkResult] {
+                rounds.filter { $0.benchmark == benchmark && $0.architecture == architecture }.compactMap(\.result)
             }
-            for (metric, a, b) in figures {
-                if let delta = significance.delta(benchmark: benchmark, metric: metric, baseline: a, candidate: b,
-                                                  baselineRounds: blocksA, candidateRounds: blocksB) {
+            let (roundsA, roundsB) = (own(baseline), own(candidate))
+            let oneLoadEach = (roundsA + roundsB).allSatisfy { $0.loads.count == 1 }
+            // Each metric's figure, of a combined result and of one round's.
+            let figures: [(DeltaMetric, (BenchmarkResult) -> Double)] = [
+                (.throughput, \.throughput), (.latencyP50, \.latencyStats.p50), (.latencyP95, \.latencyStats.p95),
+                (.latencyP99, \.latencyStats.p99), (.successRate, \.successRate),
+            ]
+            for (metric, figure) in figures {
+                if let delta = significance.delta(benchmark: benchmark, metric: metric, baseline: figure(base), candidate: figure(cand),
+                                                  baselineRounds: blocksA, candidateRounds: blocksB,
+                                                  baselineFigures: roundsA.map(figure), candidateFigures: roundsB.map(figure),
+                                                  blocksMakeTheFigure: oneLoadEach) {
                     analysis.deltas.append(delta)
                 }
+            }
+            // Memory has no figure per round: its rounds are judged by their blocks.
+            if case .number(let a)? = base.metadata["peak_rss_bytes"], case .number(let b)? = cand.metadata["peak_rss_bytes"],
+               let delta = significance.delta(benchmark: benchmark, metric: .memory, baseline: a, candidate: b,
+                                              baselineRounds: blocksA, candidateRounds: blocksB) {
+                analysis.deltas.append(delta)
             }
         }
         let rootCause = RootCauseAnalysis()

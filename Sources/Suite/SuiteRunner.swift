@@ -164,7 +164,7 @@ public final class SuiteRunner {
 
         console.line("")
         console.line("🧮 Analysing differences, slow requests, memory growth and pauses...")
-        let analysis = analyse(results, timelines: timelines, kernel: kernel, benchmarks: benchmarks.map(\.name))
+        let analysis = analyse(results, timelines: timelines, kernel: kernel, benchmarks: benchmarks.map(\.name), rounds: rounds)
         for line in Self.analysisLines(analysis, architectures: config.architectures.map(\.name)) { console.line(line) }
         console.line("✅ Validating performance requirements...")
         let validation = validate(results, benchmarks: benchmarks.map(\.name), deltas: analysis.deltas)
@@ -333,8 +333,8 @@ public final class SuiteRunner {
 
     /// memory_usage's figures from the probes, over the benchmark's rounds: per process its peak,
     /// its average (of its RSS points, or its size when it never changed, read from /proc by the
-    /// session) and its growth (the least-squares slope of its RSS points, bytes/s; the leak analysis
-    /// fits a robust one); for the architecture the sums over its processes.
+    /// session) and its growth (bytes/s, the leak detector's Theil–Sen slope of its RSS floor, 0 when
+    /// it has too few points); for the architecture the sums over its processes.
     static func addMemory(_ report: ProbeReport, to result: inout BenchmarkResult, steadyRSS: [Int32: UInt64]) {
         var peak = 0.0, average = 0.0, growth = 0.0
         for process in report.processes {
@@ -343,7 +343,8 @@ public final class SuiteRunner {
             guard let processPeak = process.rssBytes.map({ Double($0.max) }) ?? steady else { continue }
             let processAverage = points.isEmpty ? (process.rssBytes.map { Double($0.last) } ?? processPeak)
                 : points.map { Double($0[1]) }.reduce(0, +) / Double(points.count)
-            let slope = leastSquaresSlope(points.map { (Double($0[0]) / 1e9, Double($0[1])) })
+            let verdict = LeakDetector().detect(points.map { (ns: $0[0], bytes: $0[1]) }, startNs: report.startNs, endNs: report.endNs)
+            let slope = verdict.reason == nil ? verdict.growthBytesPerS : 0
             let name = "\(process.label ?? process.comm).\(process.pid)"
             result.metadata["rss_peak_bytes.\(name)"] = .number(processPeak)
             result.metadata["rss_average_bytes.\(name)"] = .number(processAverage)
@@ -355,18 +356,8 @@ public final class SuiteRunner {
         result.metadata["peak_rss_bytes"] = .number(peak)
         result.metadata["average_rss_bytes"] = .number(average)
         result.metadata["rss_growth_bytes_per_s"] = .number(growth)
-        result.metadata["rss_growth_method"] = .text("least squares over each process's RSS points, summed")
+        result.metadata["rss_growth_method"] = .text("theil-sen on each process's rss floor after a 20% warm-up, summed")
         result.metadata["processes"] = .number(Double(report.processes.count))
-    }
-
-    /// The slope of y over x by ordinary least squares; 0 for fewer than two distinct x.
-    static func leastSquaresSlope(_ points: [(x: Double, y: Double)]) -> Double {
-        guard points.count >= 2 else { return 0 }
-        let n = Double(points.count)
-        let meanX = points.map(\.x).reduce(0, +) / n, meanY = points.map(\.y).reduce(0, +) / n
-        let spread = points.reduce(0) { $0 + ($1.x - meanX) * ($1.x - meanX) }
-        guard spread > 0 else { return 0 }
-        return points.reduce(0) { $0 + ($1.x - meanX) * ($1.y - meanY) } / spread
     }
 
     func validate(_ results: [String: [String: BenchmarkResult]], benchmarks: [String], deltas: [Delta] = []) -> ValidationOutcome {

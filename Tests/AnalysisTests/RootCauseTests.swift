@@ -93,10 +93,11 @@ final class RootCauseTests: XCTestCase {
         XCTAssertEqual(top.shareOfSlowRequests, 0.7, accuracy: 1e-12)
         XCTAssertEqual(top.medianOverlapMs, 20, accuracy: 1e-9)
         // Chance: a request of length L overlaps one of the seven 40 ms pauses by a tenth of L when
-        // it starts in [start − L + L/10, end − L/10]: 7 × (40 + 0.8 L) ms of 10 000, averaged over
-        // the ten (lengths are rounded down by up to 1% for it).
+        // it starts in [start − L + L/10, end − L/10]: 7 × (40 + 0.8 L) ms of the 10 000 − L ms of
+        // starts that keep it inside the round, averaged over the ten (lengths are rounded down by
+        // up to 1% for it).
         let lengths = overlaps.map { $0 + 5 } + [60, 60, 60]
-        let expectedChance = lengths.map { 7 * (40 + 0.8 * $0) / 10_000 }.reduce(0, +) / 10
+        let expectedChance = lengths.map { 7 * (40 + 0.8 * $0) / (10_000 - $0) }.reduce(0, +) / 10
         XCTAssertEqual(top.chanceShare, expectedChance, accuracy: expectedChance * 0.01)
         XCTAssertLessThan(top.pValue, 1e-6)
     }
@@ -179,5 +180,27 @@ final class GCImpactTests: XCTestCase {
         XCTAssertEqual(impact.p99Ms, 29.8, accuracy: 1e-9)  // linear interpolation between 20 and 30
         XCTAssertEqual(impact.slowRequestsOverlapping, 1)
         XCTAssertEqual(impact.slowRequests, 2)
+    }
+}
+
+/// A cause that is nearly always there, met by every one of many slow requests, beats chance by a
+/// trivial margin that a binomial test alone would call significant: it is no cause.
+final class ExcessShareTests: XCTestCase {
+    func testATrivialExcessOverChanceIsNoCause() {
+        // Blocked all but 10 ms of every second; 2000 slow requests of 5 ms, all inside blocked
+        // time. Chance: a 5 ms request misses by a tenth only inside a gap, about 0.55% of starts.
+        let offcpu = (0..<100).map { OffCPUInterval(tid: 1, tgid: 2, startNs: Synthetic.ns(Double($0) * 1000 + 10),
+                                                    endNs: Synthetic.ns(Double($0) * 1000 + 1000), syscall: 202) }
+        let slow = (0..<2000).map { index -> (Double, Double) in
+            let start = Double(index / 20) * 1000 + 100 + Double(index % 20) * 40
+            return (start, start + 5)
+        }
+        let round = RoundTimeline(startNs: 0, endNs: Synthetic.ns(100_000), loads: [Synthetic.load(p99Ms: 1, slow: slow)],
+                                  recording: Synthetic.recording([Synthetic.process(2, "pool")], offcpu: offcpu, endMs: 100_000),
+                                  pauses: [])
+        var analysis = RootCauseAnalysis()
+        XCTAssertEqual(analysis.analyse([round]).causes, [])
+        analysis.minExcessShare = 0
+        XCTAssertEqual(analysis.analyse([round]).causes.map(\.cause), [.offcpu], "the binomial test alone would call it")
     }
 }

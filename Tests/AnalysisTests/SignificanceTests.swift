@@ -101,14 +101,26 @@ final class RoundIntervalTests: XCTestCase {
     /// of freedom, variance 0.05, standard error sqrt(0.05 × (1/2 + 1/2)); the interval is the
     /// reported change scaled by e^(± 4.3027 × that).
     func testTheRoundIntervalIsStudentsTWithTheRoundsAsUnits() throws {
-        func round(_ log: Double) -> [LoadBlock] {
-            [LoadBlock(seconds: 1, responses: UInt64((1e6 * exp(log)).rounded()), errors: 0, log2Counts: [])]
-        }
-        let (low, high) = try XCTUnwrap(Significance.roundInterval(.throughput, [round(0), round(0.2)], [round(0.1), round(0.5)],
-                                                                   change: 20, confidence: 0.95))
+        let (low, high) = try XCTUnwrap(Significance.roundInterval([1, exp(0.2)], [exp(0.1), exp(0.5)], change: 20, confidence: 0.95))
         let spread = 4.3026527 * 0.05.squareRoot()
         XCTAssertEqual(low, (1.2 * exp(-spread) - 1) * 100, accuracy: 0.01)
         XCTAssertEqual(high, (1.2 * exp(spread) - 1) * 100, accuracy: 0.01)
-        XCTAssertNil(Significance.roundInterval(.throughput, [round(0)], [round(1)], change: 100, confidence: 0.95))
+        XCTAssertNil(Significance.roundInterval([1], [2], change: 100, confidence: 0.95))
+    }
+
+    /// A sweep's rounds are judged by their own figures alone: rounds that scatter widely are within
+    /// noise however different their means, rounds that agree are a change.
+    func testRoundsOfSeveralLoadsAreJudgedByTheirOwnFigures() throws {
+        let blocks = [[LoadBlock(seconds: 1, responses: 100, errors: 0, log2Counts: [0, 100])]]
+        let scattered = try XCTUnwrap(Significance().delta(
+            benchmark: "sweep", metric: .latencyP99, baseline: 10, candidate: 2, baselineRounds: blocks, candidateRounds: blocks,
+            baselineFigures: [2, 25, 3], candidateFigures: [2, 1.5, 2.5], blocksMakeTheFigure: false))
+        XCTAssertEqual(scattered.verdict, .withinNoise, "\(scattered)")
+        XCTAssertEqual(scattered.samples, [3, 3])
+        let agreeing = try XCTUnwrap(Significance().delta(
+            benchmark: "sweep", metric: .latencyP99, baseline: 10, candidate: 20, baselineRounds: blocks, candidateRounds: blocks,
+            baselineFigures: [10, 10.5, 9.5], candidateFigures: [20, 21, 19], blocksMakeTheFigure: false))
+        XCTAssertEqual(agreeing.verdict, .worse, "\(agreeing)")
+        XCTAssertTrue(agreeing.method.contains("rounds' own figures"))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Suite
 import TestSupport
 import XCTest
 
@@ -98,6 +99,37 @@ final class RunCommandTests: XCTestCase {
 
         XCTAssertEqual(servers(except: before), [], "the spawned backends are stopped")
         if let linksBefore { XCTAssertEqual(try archbenchLinksInKernel(), linksBefore, "no BPF link left behind") }
+    }
+
+    /// A stop-the-world pause injected into one microservice (40 ms every 250 ms in orders) is the
+    /// top cause of the candidate's slow API requests; the clean monolith gets no pause cause.
+    func testAnInjectedPauseIsTheTopCauseOfTheCandidatesSlowRequests() throws {
+        if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
+        let directory = try temporaryDirectory()
+        let ports = try freeLoopbackPorts(3)
+        let config = directory.appending(path: "pause.json")
+        let document: [String: Any] = [
+            "monolithic": ["base_url": "http://127.0.0.1:\(ports[0])", "websocket_url": "ws://127.0.0.1:\(ports[0])/ws",
+                           "connection_pool_size": 20, "command": [archbench, "serve", "monolith", "--port", "\(ports[0])"]],
+            "microservices": ["base_url": "http://127.0.0.1:\(ports[1])", "websocket_url": "ws://127.0.0.1:\(ports[2])/ws",
+                              "connection_pool_size": 10,
+                              "command": [archbench, "serve", "microservices", "--port", "\(ports[1])", "--ws-port", "\(ports[2])",
+                                          "--pause-every-ms", "orders:250", "--pause-ms", "40"]],
+        ]
+        try JSONSerialization.data(withJSONObject: document).write(to: config)
+        let result = try runToCompletion(archbench, ["run", "--config", config.path, "--duration", "1", "--no-memory",
+                                                     "--results-dir", directory.path], timeout: 300)
+        XCTAssertTrue([0, 1].contains(result.status), "exit \(result.status): \(result.stderr)")
+        let name = try XCTUnwrap(files(in: directory).first { $0.hasPrefix("comprehensive_results_") })
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: directory.appending(path: name))) as? [String: Any])
+        let causes = try XCTUnwrap((json["analysis"] as? [String: Any])?["root_causes"] as? [String: [String: [[String: Any]]]])
+        let top = try XCTUnwrap(causes["microservices"]?["api_response_times"]?.first, "\(causes)")
+        XCTAssertEqual(top["cause"] as? String, "pause", "\(causes)")
+        XCTAssertEqual(top["process"] as? String, "orders", "\(causes)")
+        XCTAssertGreaterThan(top["median_overlap_ms"] as? Double ?? 0, 10, "\(top)")
+        let monolithPauses = (causes["monolithic"] ?? [:]).values.joined().filter { $0["cause"] as? String == "pause" }
+        XCTAssertEqual(monolithPauses.count, 0, "\(causes)")
+        XCTAssertTrue(result.stdout.contains("stop-the-world pause in pid"), result.stdout)
     }
 
     func testSIGINTMidRunWritesWhatRanStopsTheTargetsAndExits130() throws {

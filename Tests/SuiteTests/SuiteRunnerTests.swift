@@ -125,18 +125,21 @@ final class CombineTests: XCTestCase {
                           syscallLatencyNs: [:], oncpuNs: 0, offcpuNs: 0, runqNs: 0, stolenNs: 0, threads: [],
                           pageFaults: 0, rssBytes: rss, rssTimeline: timeline)
         }
-        // pid 1 grows 1000 bytes/s from 1000; pid 2 never changed (its size from /proc: 5000).
-        let growing = process(1, [[0, 1000], [1_000_000_000, 2000], [2_000_000_000, 3000]], rss: RSSSummary(min: 1000, max: 3000, last: 3000))
+        // pid 1 grows 1000 bytes/s from 1000, a point every 0.5 s for 10 s; pid 2 never changed (its
+        // size from /proc: 5000).
+        let points = (0...20).map { [UInt64($0) * 500_000_000, 1000 + UInt64($0) * 500] }
+        let growing = process(1, points, rss: RSSSummary(min: 1000, max: 11000, last: 11000))
         let steady = process(2, [], rss: nil)
         let report = ProbeAnalysis.report(of: ProbeRecording(
-            startNs: 0, endNs: 1, endReason: "", processes: [growing, steady], command: nil, lostEvents: [:],
+            startNs: 0, endNs: 10_000_000_000, endReason: "", processes: [growing, steady], command: nil, lostEvents: [:],
             offcpuIntervals: [], minOffcpuIntervalNs: 1, runtimePauses: [], runtimeProbedPids: [], runtimeProbes: [],
             families: []))
         var result = BenchmarkResult(throughput: 1, latencyStats: BenchmarkLatency(mean: 0, p50: 0, p95: 0, p99: 0, max: 0), successRate: 1)
         SuiteRunner.addMemory(report, to: &result, steadyRSS: [2: 5000])
-        XCTAssertEqual(result.metadata["peak_rss_bytes"], .number(8000))
-        XCTAssertEqual(result.metadata["average_rss_bytes"], .number(7000))
-        XCTAssertEqual(result.metadata["rss_growth_bytes_per_s"], .number(1000))
+        XCTAssertEqual(result.metadata["peak_rss_bytes"], .number(16000))
+        XCTAssertEqual(result.metadata["average_rss_bytes"], .number(11000))
+        guard case .number(let growth)? = result.metadata["rss_growth_bytes_per_s"] else { return XCTFail("no growth") }
+        XCTAssertEqual(growth, 1000, accuracy: 1e-6, "the leak detector's slope of the floor")
         XCTAssertEqual(result.metadata["rss_peak_bytes.svc.2"], .number(5000))
     }
 }

@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "ArchbenchCoreTests", dependencies: ["ArchbenchCore", "TestSupport"]),
         .testTarget(
             name: "ProbesTests",
-            dependencies: ["Probes", "Recording", "CProbe", "Load", "Analysis", "TestSupport", "ab-testhelper", "ab-testserver", "ab-pausehelper"]
+            dependencies: ["ArchbenchCore", "Probes", "Recording", "CProbe", "Load", "Analysis", "TestSupport", "ab-testhelper", "ab-testserver", "ab-pausehelper"]
         ),
         .testTarget(
             name: "LoadTests",

@@ -13,6 +13,11 @@ _Static_assert(AB_LATENCY_SLOTS == AB_LOG_LINEAR_BUCKETS(AB_LATENCY_BITS, 36),
 
 DEFINE_LOST_MAP(syscalls_lost);
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1024 * 1024);
+} slow_syscalls SEC(".maps");
+
 /* Per CPU, so the hot path adds without atomics; 2 KiB a value, allocated as keys appear. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -99,6 +104,7 @@ int BPF_PROG(ab_sys_exit, struct pt_regs *regs, long ret)
 	struct syscall_start *start;
 	struct syscall_latency *latency;
 	struct syscall_key key = { .tgid = tgid };
+	struct slow_syscall *slow;
 	__u64 ns;
 
 	if (!maybe_target(tgid))
@@ -111,6 +117,18 @@ int BPF_PROG(ab_sys_exit, struct pt_regs *regs, long ret)
 	ns = bpf_ktime_get_ns() - start->start_ns;
 	key.nr = (__u32)start->nr;
 	start->nr = -1;
+	if (ns >= AB_SLOW_SYSCALL_NS) {
+		slow = bpf_ringbuf_reserve(&slow_syscalls, sizeof(*slow), 0);
+		if (slow) {
+			slow->start_ns = start->start_ns;
+			slow->duration_ns = ns;
+			slow->tgid = tgid;
+			slow->nr = key.nr;
+			bpf_ringbuf_submit(slow, 0);
+		} else {
+			count_lost(&syscalls_lost, LOST_RINGBUF_FULL);
+		}
+	}
 	latency = latency_of(&key);
 	if (!latency)
 		return 0;

@@ -31,7 +31,18 @@ struct syscall_latency {
 	__u32 slots[AB_LATENCY_SLOTS];
 };
 
+/* A call that took at least AB_SLOW_SYSCALL_NS from entry to exit, through `slow_syscalls`, so that
+ * the analysis can line it up with the client's slow requests. */
+#define AB_SLOW_SYSCALL_NS 1000000
+struct slow_syscall {
+	__u64 start_ns;
+	__u64 duration_ns;
+	__u32 tgid;
+	__u32 nr;
+};
+
 #ifndef __VMLINUX_H__
+_Static_assert(sizeof(struct slow_syscall) == 24, "slow_syscall layout is shared with the BPF side");
 _Static_assert(sizeof(struct syscall_latency) == 32 + 4 * AB_LATENCY_SLOTS, "syscall_latency layout is shared");
 _Static_assert(sizeof(struct syscall_key) == 8, "syscall_key layout is shared with the BPF side");
 #endif

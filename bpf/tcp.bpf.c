@@ -26,7 +26,10 @@ struct {
 	__type(value, struct tcp_stats);
 } tcp_stats SEC(".maps");
 
-enum tcp_counter { TCP_RETRANSMIT, TCP_RESET_SENT, TCP_RESET_RECEIVED, TCP_LISTEN_OVERFLOW, TCP_DROP };
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} tcp_events SEC(".maps");
 
 static __always_inline __u32 owner_of(const struct sock *sk)
 {
@@ -46,10 +49,11 @@ static __always_inline __u32 owner_of(const struct sock *sk)
 	return is_target(current) ? current : 0;
 }
 
-static __always_inline void count(const struct sock *sk, enum tcp_counter counter)
+static __always_inline void count(const struct sock *sk, enum ab_tcp_kind counter)
 {
 	__u32 tgid = owner_of(sk);
 	struct tcp_stats *stats, fresh = {};
+	struct tcp_event *event;
 
 	if (!tgid)
 		return;
@@ -63,32 +67,41 @@ static __always_inline void count(const struct sock *sk, enum tcp_counter counte
 		}
 	}
 	switch (counter) {
-	case TCP_RETRANSMIT: __sync_fetch_and_add(&stats->retransmits, 1); break;
-	case TCP_RESET_SENT: __sync_fetch_and_add(&stats->resets_sent, 1); break;
-	case TCP_RESET_RECEIVED: __sync_fetch_and_add(&stats->resets_received, 1); break;
-	case TCP_LISTEN_OVERFLOW: __sync_fetch_and_add(&stats->listen_overflows, 1); break;
-	case TCP_DROP: __sync_fetch_and_add(&stats->drops, 1); break;
+	case AB_TCP_RETRANSMIT: __sync_fetch_and_add(&stats->retransmits, 1); break;
+	case AB_TCP_RESET_SENT: __sync_fetch_and_add(&stats->resets_sent, 1); break;
+	case AB_TCP_RESET_RECEIVED: __sync_fetch_and_add(&stats->resets_received, 1); break;
+	case AB_TCP_LISTEN_OVERFLOW: __sync_fetch_and_add(&stats->listen_overflows, 1); break;
+	case AB_TCP_DROP: __sync_fetch_and_add(&stats->drops, 1); break;
 	}
+	event = bpf_ringbuf_reserve(&tcp_events, sizeof(*event), 0);
+	if (!event) {
+		count_lost(&tcp_lost, LOST_RINGBUF_FULL);
+		return;
+	}
+	event->ts_ns = bpf_ktime_get_ns();
+	event->tgid = tgid;
+	event->kind = counter;
+	bpf_ringbuf_submit(event, 0);
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(ab_tcp_retransmit, const struct sock *sk)
 {
-	count(sk, TCP_RETRANSMIT);
+	count(sk, AB_TCP_RETRANSMIT);
 	return 0;
 }
 
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(ab_tcp_send_reset, const struct sock *sk)
 {
-	count(sk, TCP_RESET_SENT);
+	count(sk, AB_TCP_RESET_SENT);
 	return 0;
 }
 
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(ab_tcp_recv_reset, struct sock *sk)
 {
-	count(sk, TCP_RESET_RECEIVED);
+	count(sk, AB_TCP_RESET_RECEIVED);
 	return 0;
 }
 
@@ -101,7 +114,7 @@ int BPF_PROG(ab_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 	    reason != SKB_DROP_REASON_PROTO_MEM && reason != SKB_DROP_REASON_SOCKET_RCVBUFF)
 		return 0;
 	sk = rx_sk ? rx_sk : skb->sk;
-	count(sk, reason == SKB_DROP_REASON_TCP_LISTEN_OVERFLOW ? TCP_LISTEN_OVERFLOW : TCP_DROP);
+	count(sk, reason == SKB_DROP_REASON_TCP_LISTEN_OVERFLOW ? AB_TCP_LISTEN_OVERFLOW : AB_TCP_DROP);
 	return 0;
 }
 

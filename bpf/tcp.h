@@ -17,8 +17,26 @@ struct tcp_stats {
 	__u64 drops;		/* other drops on the socket: backlog full, out of memory, receive buffer full */
 };
 
+/* What an event in `tcp_events` was. */
+enum ab_tcp_kind {
+	AB_TCP_RETRANSMIT = 0,
+	AB_TCP_RESET_SENT = 1,
+	AB_TCP_RESET_RECEIVED = 2,
+	AB_TCP_LISTEN_OVERFLOW = 3,
+	AB_TCP_DROP = 4,
+};
+
+/* Each counted event, with its time, through `tcp_events`: rare enough to send one by one, so that
+ * the analysis can line it up with the client's slow requests. */
+struct tcp_event {
+	__u64 ts_ns;
+	__u32 tgid;
+	__u32 kind;	/* enum ab_tcp_kind */
+};
+
 #ifndef __VMLINUX_H__
 _Static_assert(sizeof(struct tcp_stats) == 40, "tcp_stats layout is shared with the BPF side");
+_Static_assert(sizeof(struct tcp_event) == 16, "tcp_event layout is shared with the BPF side");
 #endif
 
 #endif

@@ -4,9 +4,19 @@ import Recording
 public enum CauseKind: String, Codable, Sendable, CaseIterable {
     /// A stop-the-world pause of the process (detected, or confirmed by its runtime's probes).
     case pause
-    /// A thread of the process blocked in a wait that is not idle (a lock, the disk, a page fault),
+    /// A thread of the process blocked in a syscall that is not an idle wait (a lock, the disk),
     /// outside the process's pauses.
     case offcpu
+    /// A thread of the process blocked outside any syscall — in a page fault that had to wait (a
+    /// major fault: the disk, swap) — outside the process's pauses.
+    case pageFaults = "page_faults"
+    /// TCP trouble on the process's sockets, each event with the time it holds a request up: a
+    /// retransmit the minimum retransmission timeout (200 ms) before it, a drop as long after it,
+    /// a listen-queue overflow the 1 s a client waits to resend its SYN, a reset 1 ms either side.
+    case tcp
+    /// A syscall of the process that took 1 ms or more and is not an idle wait (epoll_wait, accept,
+    /// sleeps, …), outside the process's pauses; only when syscalls were traced (`--syscalls`).
+    case syscall
     /// A thread of the process runnable but waiting for a CPU, outside the process's pauses.
     case runq
 }
@@ -149,6 +159,18 @@ public struct RootCauseAnalysis: Sendable {
         return (causes, correlations)
     }
 
+    /// The time a TCP event ([ns, kind]) holds requests up; see `CauseKind.tcp`.
+    static func tcpMoment(_ event: [UInt64]) -> (UInt64, UInt64)? {
+        guard event.count == 2, let kind = TCPEventKind(rawValue: event[1]) else { return nil }
+        let at = event[0], minimumRTONs: UInt64 = 200_000_000
+        switch kind {
+        case .retransmit: return (at - min(at, minimumRTONs), at)
+        case .drop: return (at, at + minimumRTONs)
+        case .listenOverflow: return (at, at + 1_000_000_000)
+        case .resetSent, .resetReceived: return (at - min(at, 1_000_000), at + 1_000_000)
+        }
+    }
+
     func neededOverlap(_ lengthNs: UInt64) -> UInt64 { max(1, UInt64(Double(lengthNs) * minOverlapFraction)) }
 
     /// A length rounded down to two significant digits and a bit (within 1%).
@@ -172,11 +194,19 @@ public struct RootCauseAnalysis: Sendable {
         for process in recording.processes {
             let paused = IntervalSet(pauses.filter { $0.pid == process.pid }.map { ($0.startNs, $0.endNs) })
             let intervals = byProcess[process.pid] ?? []
-            let blocked = IntervalSet(intervals.filter { !$0.preempted && waitKind($0) != .idle }
-                .map { ($0.startNs, $0.endNs - min($0.runqNs, $0.durationNs)) })
+            func blockedPart(_ interval: OffCPUInterval) -> (UInt64, UInt64) {
+                (interval.startNs, interval.endNs - min(interval.runqNs, interval.durationNs))
+            }
+            let waits = intervals.filter { !$0.preempted && waitKind($0) != .idle }
+            let blocked = IntervalSet(waits.filter { $0.syscall != nil }.map(blockedPart))
+            let faulting = IntervalSet(waits.filter { $0.syscall == nil }.map(blockedPart))
             let runnable = IntervalSet(intervals.map { ($0.endNs - min($0.runqNs, $0.durationNs), $0.endNs) })
             sets[Key(cause: .pause, pid: process.pid)] = paused
             sets[Key(cause: .offcpu, pid: process.pid)] = blocked.subtracting(paused)
+            sets[Key(cause: .pageFaults, pid: process.pid)] = faulting.subtracting(paused)
+            sets[Key(cause: .tcp, pid: process.pid)] = IntervalSet((process.tcpEvents ?? []).compactMap(Self.tcpMoment))
+            let slowCalls = (process.slowSyscalls ?? []).filter { $0.count == 3 && !detector.idleSyscalls.contains(Int32(truncatingIfNeeded: $0[2])) }
+            sets[Key(cause: .syscall, pid: process.pid)] = IntervalSet(slowCalls.map { ($0[0], $0[0] + $0[1]) }).subtracting(paused)
             sets[Key(cause: .runq, pid: process.pid)] = runnable.subtracting(paused)
         }
         return sets.filter { !$0.value.isEmpty }

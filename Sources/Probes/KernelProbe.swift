@@ -68,8 +68,10 @@ public final class KernelProbe {
         }
         // Load, then start gathering the ring buffers.
         try session.load()
+        try syscalls?.collect()
         try sched?.collect()
         try memory?.collect()
+        try tcp?.collect()
         try gc?.collect()
     }
 

@@ -229,7 +229,9 @@ public final class LiveProbe: @unchecked Sendable {
                 oncpuNs: ownThreads.reduce(0) { $0 + $1.oncpuNs }, offcpuNs: ownThreads.reduce(0) { $0 + $1.offcpuNs },
                 runqNs: ownThreads.reduce(0) { $0 + $1.runqNs }, stolenNs: ownThreads.reduce(0) { $0 + $1.stolenNs },
                 threads: ownThreads, pageFaults: memory[target.pid]?.pageFaults ?? 0, rssBytes: memory[target.pid]?.rss ?? nil,
-                rssTimeline: probe.memory?.timelines[target.pid] ?? [], tcp: tcp[target.pid])
+                rssTimeline: probe.memory?.timelines[target.pid] ?? [], tcp: tcp[target.pid],
+                tcpEvents: probe.tcp?.timelines[target.pid],
+                slowSyscalls: probe.syscalls?.slowCalls[target.pid]?.sorted { $0[0] < $1[0] })
         }
         try probe.allocations?.annotate(&processes)
         return ProbeRecording(

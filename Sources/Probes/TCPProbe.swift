@@ -5,10 +5,24 @@ import Recording
 /// which it matches by the ports the targets listen on (`watchPort`).
 final class TCPProbe: FamilyProbe {
     static let family = ProbeFamily.tcp
+    private static let events = "tcp_events"
+    let ringBuffer: String? = events
     private let session: ProbeSession
+    /// The events delivered so far, by process: [CLOCK_MONOTONIC ns, kind (`TCPEventKind`)].
+    private(set) var timelines: [Int32: [[UInt64]]] = [:]
 
     init(session: ProbeSession) {
         self.session = session
+    }
+
+    func collect() throws(ProbeError) {
+        try session.collect(Self.events, as: tcp_event.self)
+    }
+
+    func drain() throws(ProbeError) {
+        for event in try session.take(Self.events, as: tcp_event.self) {
+            timelines[Int32(bitPattern: event.tgid), default: []].append([event.ts_ns, UInt64(event.kind)])
+        }
     }
 
     /// Makes TCP events on sockets with this local or remote port count for `pid`.

@@ -76,6 +76,10 @@ extension ProcessRecord {
             window.tcp = tcp.map { $0.since(earlier.tcp) }.flatMap { $0.isEmpty ? nil : $0 }
         }
         window.rssTimeline = rssTimeline.filter { $0.first.map { $0 > from } ?? false }
+        window.tcpEvents = tcpEvents?.filter { $0.first.map { $0 > from } ?? false }
+        if window.tcpEvents?.isEmpty == true { window.tcpEvents = nil }
+        window.slowSyscalls = slowSyscalls?.filter { ($0.first ?? 0) + ($0.count > 1 ? $0[1] : 0) > from }
+        if window.slowSyscalls?.isEmpty == true { window.slowSyscalls = nil }
         let lastKnown = rssTimeline.last { ($0.first ?? 0) <= from }?.last ?? earlier?.rssBytes?.last
         let sizes = window.rssTimeline.compactMap(\.last) + (lastKnown.map { [$0] } ?? [])
         window.rssBytes = sizes.isEmpty ? rssBytes
@@ -107,6 +111,8 @@ extension ProcessRecord {
         syscallLatencyNs = later.syscallLatencyNs
         pageFaults &+= later.pageFaults
         rssTimeline += later.rssTimeline
+        if let events = later.tcpEvents { tcpEvents = (tcpEvents ?? []) + events }
+        if let calls = later.slowSyscalls { slowSyscalls = (slowSyscalls ?? []) + calls }
         if let next = later.rssBytes {
             rssBytes = rssBytes.map { RSSSummary(min: Swift.min($0.min, next.min), max: Swift.max($0.max, next.max), last: next.last) } ?? next
         }

@@ -127,6 +127,13 @@ public struct ProcessRecord: Codable, Sendable {
     public var rssTimeline: [[UInt64]]
     /// Nil when none of its sockets had trouble.
     public var tcp: TCPTrouble?
+    /// Each TCP event counted in `tcp`, in time order: [CLOCK_MONOTONIC ns, `TCPEventKind` raw
+    /// value]; nil when there was none.
+    public var tcpEvents: [[UInt64]]? = nil
+    /// Its syscalls that took 1 ms or more from entry to exit, by start time: [CLOCK_MONOTONIC ns
+    /// of the entry, duration ns, syscall number]; nil unless syscalls were traced (`--syscalls`)
+    /// and one was that slow.
+    public var slowSyscalls: [[UInt64]]? = nil
     /// Outstanding native allocations by stack; nil unless asked for (`--alloc`).
     public var allocations: AllocationRecord? = nil
 
@@ -134,7 +141,8 @@ public struct ProcessRecord: Codable, Sendable {
                 exit: ExitStatus? = nil, syscalls: [String: UInt64], syscallTotal: UInt64,
                 syscallLatencyNs: [String: LatencyStats], oncpuNs: UInt64, offcpuNs: UInt64, runqNs: UInt64,
                 stolenNs: UInt64, threads: [ThreadRecord], pageFaults: UInt64, rssBytes: RSSSummary? = nil,
-                rssTimeline: [[UInt64]], tcp: TCPTrouble? = nil, allocations: AllocationRecord? = nil) {
+                rssTimeline: [[UInt64]], tcp: TCPTrouble? = nil, tcpEvents: [[UInt64]]? = nil,
+                slowSyscalls: [[UInt64]]? = nil, allocations: AllocationRecord? = nil) {
         self.pid = pid
         self.ppid = ppid
         self.comm = comm
@@ -154,8 +162,19 @@ public struct ProcessRecord: Codable, Sendable {
         self.rssBytes = rssBytes
         self.rssTimeline = rssTimeline
         self.tcp = tcp
+        self.tcpEvents = tcpEvents.flatMap { $0.isEmpty ? nil : $0 }
+        self.slowSyscalls = slowSyscalls.flatMap { $0.isEmpty ? nil : $0 }
         self.allocations = allocations
     }
+}
+
+/// What a TCP event was (bpf/tcp.h's `enum ab_tcp_kind`).
+public enum TCPEventKind: UInt64, Sendable, CaseIterable {
+    case retransmit = 0
+    case resetSent = 1
+    case resetReceived = 2
+    case listenOverflow = 3
+    case drop = 4
 }
 
 public struct TCPTrouble: Codable, Sendable, Equatable {

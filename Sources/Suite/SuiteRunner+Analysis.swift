@@ -96,6 +96,9 @@ extension SuiteRunner {
         let what = switch cause.cause {
         case .pause: "a stop-the-world pause"
         case .offcpu: "a thread blocked off-CPU"
+        case .pageFaults: "a thread blocked in a page fault"
+        case .tcp: "TCP trouble (a retransmit, reset or drop)"
+        case .syscall: "a syscall of 1 ms or more"
         case .runq: "a thread waiting for a CPU"
         }
         return String(format: "%.0f%% of %@ requests above P99 overlapped %@ in pid %d (%@); median overlap %.1f ms",
@@ -109,7 +112,10 @@ extension SuiteRunner {
             if let top = analysis.topCause(of: architecture) {
                 let advice = switch top.cause.cause {
                 case .pause: "shorten or spread its collector's pauses (heap size, a concurrent collector)"
-                case .offcpu: "find what it blocks on (locks, disk, page faults): archbench probe --syscalls shows where"
+                case .offcpu: "find what it blocks on (locks, disk): archbench probe --syscalls shows where"
+                case .pageFaults: "keep its memory resident: more RAM, a smaller heap, no swap, preloaded files"
+                case .tcp: "look at its connections: accept backlog, buffers, lost packets (archbench probe shows its TCP counters)"
+                case .syscall: "see which syscalls are slow: archbench probe --syscalls lists their latency"
                 case .runq: "give it CPU: fewer threads than cores, or less competing work on the host"
                 }
                 lines.append("🔎 \(architecture): \(causeSentence(top.cause, benchmark: top.benchmark)): \(advice)")

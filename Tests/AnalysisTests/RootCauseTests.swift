@@ -145,6 +145,18 @@ final class RootCauseTests: XCTestCase {
         XCTAssertEqual(sets[.init(cause: .offcpu, pid: 5)]?.intervals.map { [$0.start, $0.end] }, [[0, 50], [60, 70]])
         XCTAssertEqual(sets[.init(cause: .runq, pid: 5)]?.intervals.map { [$0.start, $0.end] }, [[70, 100], [200, 260]])
         XCTAssertEqual(sets[.init(cause: .pause, pid: 5)]?.totalNs, 10)
+        XCTAssertNil(sets[.init(cause: .pageFaults, pid: 5)], "no wait outside a syscall")
+    }
+
+    /// A thread blocked outside any syscall (a major fault) is a page-fault moment, not off-CPU.
+    func testABlockOutsideASyscallIsAPageFault() {
+        let fault = OffCPUInterval(tid: 1, tgid: 5, startNs: 1000, endNs: 3000, runqNs: 500, syscall: nil)
+        let read = OffCPUInterval(tid: 2, tgid: 5, startNs: 5000, endNs: 6000, syscall: 74)
+        let sets = RootCauseAnalysis().causeSets(Synthetic.recording([Synthetic.process(5, "x")], offcpu: [fault, read], endMs: 1),
+                                                 pauses: [])
+        XCTAssertEqual(sets[.init(cause: .pageFaults, pid: 5)]?.intervals.map { [$0.start, $0.end] }, [[1000, 2500]])
+        XCTAssertEqual(sets[.init(cause: .offcpu, pid: 5)]?.intervals.map { [$0.start, $0.end] }, [[5000, 6000]])
+        XCTAssertEqual(sets[.init(cause: .runq, pid: 5)]?.intervals.map { [$0.start, $0.end] }, [[2500, 3000]])
     }
 
     /// Per window, client P99 against pause time in the window: rank correlation 1 when every
@@ -202,5 +214,49 @@ final class ExcessShareTests: XCTestCase {
         XCTAssertEqual(analysis.analyse([round]).causes, [])
         analysis.minExcessShare = 0
         XCTAssertEqual(analysis.analyse([round]).causes.map(\.cause), [.offcpu], "the binomial test alone would call it")
+    }
+}
+
+/// TCP events become moments by kind, and slow requests under them make TCP a cause.
+final class TCPCauseTests: XCTestCase {
+    func testEachKindHoldsRequestsUpForItsOwnTime() {
+        let ms: UInt64 = 1_000_000
+        XCTAssertEqual(RootCauseAnalysis.tcpMoment([1000 * ms, TCPEventKind.retransmit.rawValue]).map { [$0.0, $0.1] }, [800 * ms, 1000 * ms])
+        XCTAssertEqual(RootCauseAnalysis.tcpMoment([1000 * ms, TCPEventKind.drop.rawValue]).map { [$0.0, $0.1] }, [1000 * ms, 1200 * ms])
+        XCTAssertEqual(RootCauseAnalysis.tcpMoment([1000 * ms, TCPEventKind.listenOverflow.rawValue]).map { [$0.0, $0.1] }, [1000 * ms, 2000 * ms])
+        XCTAssertEqual(RootCauseAnalysis.tcpMoment([1000 * ms, TCPEventKind.resetReceived.rawValue]).map { [$0.0, $0.1] }, [999 * ms, 1001 * ms])
+        XCTAssertNil(RootCauseAnalysis.tcpMoment([1000 * ms, 9]))
+    }
+
+    func testRetransmitsUnderTheSlowRequestsAreTheirCause() throws {
+        var process = Synthetic.process(6, "api")
+        // Five retransmits, each ending a 250 ms slow request that began 220 ms before it.
+        let retransmits: [Double] = [1000, 3000, 5000, 7000, 9000]
+        process.tcpEvents = retransmits.map { [Synthetic.ns($0), TCPEventKind.retransmit.rawValue] }
+        let slow = retransmits.map { ($0 - 220, $0 + 30) }
+        let round = RoundTimeline(startNs: 0, endNs: Synthetic.ns(10_000), loads: [Synthetic.load(p99Ms: 50, slow: slow)],
+                                  recording: Synthetic.recording([process], endMs: 10_000), pauses: [])
+        let top = try XCTUnwrap(RootCauseAnalysis().analyse([round]).causes.first)
+        XCTAssertEqual(top.cause, .tcp)
+        XCTAssertEqual(top.shareOfSlowRequests, 1)
+        XCTAssertEqual(top.medianOverlapMs, 200, accuracy: 1e-9)
+    }
+}
+
+/// Slow syscalls that are not idle waits are moments of the `syscall` cause.
+final class SyscallCauseTests: XCTestCase {
+    func testSlowSyscallsUnderTheSlowRequestsAreTheirCauseButIdleWaitsAreNot() throws {
+        var process = Synthetic.process(6, "db")
+        let starts: [Double] = [1000, 3000, 5000, 7000, 9000]
+        // fsync (74) for 30 ms under each slow request; epoll_wait (232) for 30 ms under the same.
+        process.slowSyscalls = starts.flatMap { [[Synthetic.ns($0), Synthetic.ns(30), 74], [Synthetic.ns($0), Synthetic.ns(30), 232]] }
+        let round = RoundTimeline(startNs: 0, endNs: Synthetic.ns(10_000),
+                                  loads: [Synthetic.load(p99Ms: 10, slow: starts.map { ($0 - 5, $0 + 40) })],
+                                  recording: Synthetic.recording([process], endMs: 10_000), pauses: [])
+        let causes = RootCauseAnalysis().analyse([round]).causes
+        XCTAssertEqual(causes.map(\.cause), [.syscall])
+        XCTAssertEqual(try XCTUnwrap(causes.first).medianOverlapMs, 30, accuracy: 1e-9)
+        let sets = RootCauseAnalysis().causeSets(Synthetic.recording([process], endMs: 10_000), pauses: [])
+        XCTAssertEqual(sets[.init(cause: .syscall, pid: 6)]?.totalNs, 5 * Synthetic.ns(30), "the epoll_waits are left out")
     }
 }

@@ -29,7 +29,13 @@ final class ProcessTableTests: XCTestCase {
         let shell = try RunningProcess("/bin/sh", ["-c", "sleep 30 & echo started >&2; wait"])
         defer { kill(-shell.pid, SIGKILL); kill(shell.pid, SIGKILL); _ = shell.finish(timeout: 5) }
         XCTAssertTrue(shell.waitForStderr(containing: "started"))
-        let found = ProcessTable.descendants(of: [getpid()])
+        // "started" follows the fork; the child may not have exec'd sleep yet: wait for its name.
+        var found = ProcessTable.descendants(of: [getpid()])
+        let deadline = Date().addingTimeInterval(5)
+        while !found.contains(where: { $0.comm == "sleep" }), Date() < deadline {
+            usleep(10_000)
+            found = ProcessTable.descendants(of: [getpid()])
+        }
         XCTAssertTrue(found.contains { $0.pid == shell.pid })
         let sleeper = try XCTUnwrap(found.first { $0.comm == "sleep" })
         XCTAssertEqual(sleeper.ppid, shell.pid)

@@ -33,6 +33,14 @@ final class KernelReferenceTests: XCTestCase {
         XCTAssertEqual(Double(latency.mean), ownMean, accuracy: ownMean * 0.05)
         XCTAssertEqual(Double(latency.p50), ownP50, accuracy: ownP50 * 0.05)
         XCTAssertGreaterThanOrEqual(latency.p50, 2_000_000, "never shorter than asked")
+        // Each call of 1 ms or more is also an event in time, for the root-cause analysis.
+        let nanosleep = UInt64(try XCTUnwrap(SyscallTable.number(of: "clock_nanosleep")))
+        let slow = (helper.slowSyscalls ?? []).filter { $0[2] == nanosleep }
+        XCTAssertEqual(slow.count, 200)
+        XCTAssertTrue(slow.allSatisfy { $0[1] >= 2_000_000 && $0[0] >= helper.startNs }, "\(slow.prefix(3))")
+        let slowMean = Double(slow.reduce(0) { $0 + $1[1] }) / Double(max(slow.count, 1))
+        XCTAssertEqual(slowMean, ownMean, accuracy: ownMean * 0.05)
+        XCTAssertEqual(slow.map { $0[0] }, slow.map { $0[0] }.sorted(), "in time order")
     }
 
     func testRSSMatchesProcStatusAtTheSameMoments() throws {

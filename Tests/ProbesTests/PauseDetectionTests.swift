@@ -1,30 +1,47 @@
 import Analysis
 import Foundation
 import Probes
+import Recording
 import TestSupport
 import XCTest
 
-/// The pause detector fed by the real kernel probes, scored against ab-pausehelper's own schedule.
+/// The pause detector fed by the real kernel probes, scored against ab-pausehelper's own schedule:
+/// 59 pauses, so that the recall bar is not met or missed by one or two pauses a host's steal hid.
 final class PauseDetectionTests: XCTestCase {
     func testInjectedPausesAreFoundWithRecallAndPrecision() throws {
         if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
         let output = FileManager.default.temporaryDirectory.appending(path: "ab-pauses-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: output) }
         let helper = BuiltProducts.directory.appending(path: "ab-pausehelper").path
-        let report = ProbeAnalysis.report(of: try ProbeRecorder.record(ProbeRequest(command: [
-            helper, "--threads", "4", "--every-ms", "100", "--pause-ms", "10", "--duration-ms", "3000", "--out", output,
-        ])) { _ in })
+        let recording = try ProbeRecorder.record(ProbeRequest(command: [
+            helper, "--threads", "4", "--every-ms", "100", "--pause-ms", "10", "--duration-ms", "6000", "--out", output,
+        ])) { _ in }
+        let report = ProbeAnalysis.report(of: recording)
         XCTAssertEqual(report.command?.exit?.code, 0)
         let schedule = try PauseSchedule(parsing: String(contentsOfFile: output, encoding: .utf8))
-        XCTAssertGreaterThanOrEqual(schedule.pauses.count, 20)
+        XCTAssertGreaterThanOrEqual(schedule.pauses.count, 50)
         XCTAssertTrue(report.lostEvents.isEmpty, "\(report.lostEvents)")
         let score = PauseScore(detected: report.pauses, known: schedule.pauses)
         print("pause score: \(score.knownCount) injected, \(score.detectedCount) detected, recall \(score.recall),"
               + " precision \(score.precision), median duration error \(score.medianDurationErrorNs ?? 0) ns")
-        XCTAssertGreaterThanOrEqual(score.recall, 0.9, "found \(score.detectedCount) of \(score.knownCount)")
+        XCTAssertGreaterThanOrEqual(score.recall, 0.9, "matched \(score.matches.count) of \(score.knownCount); missed:\n"
+            + Self.missed(score, schedule, recording))
         XCTAssertGreaterThanOrEqual(score.precision, 0.9)
         XCTAssertLessThanOrEqual(try XCTUnwrap(score.medianDurationErrorNs), 1_000_000)
         let collectorRan = report.pauses.filter { $0.runningThread == schedule.collector }.count
         XCTAssertGreaterThan(collectorRan, report.pauses.count / 2, "the collector is the thread that ran")
+    }
+
+    /// Each missed pause with the helper's off-CPU intervals around it, relative to its start (ms):
+    /// what a failure needs to be understood.
+    static func missed(_ score: PauseScore, _ schedule: PauseSchedule, _ recording: ProbeRecording) -> String {
+        let matched = Set(score.matches.map(\.known))
+        return schedule.pauses.enumerated().filter { !matched.contains($0.offset) }.map { _, pause in
+            func ms(_ ns: UInt64) -> String { String(format: "%.2f", (Double(ns) - Double(pause.startNs)) / 1e6) }
+            let around = recording.offcpuIntervals.filter { $0.endNs + 5_000_000 > pause.startNs && $0.startNs < pause.endNs + 5_000_000 }
+            return "pause \(pause.startNs) for \(ms(pause.endNs)) ms:\n" + around.map {
+                "  tid \($0.tid) off \(ms($0.startNs))..\(ms($0.endNs)) runq \(String(format: "%.2f", Double($0.runqNs) / 1e6)) syscall \($0.syscall ?? -1)\($0.preempted ? " preempted" : "")"
+            }.joined(separator: "\n")
+        }.joined(separator: "\n")
     }
 }

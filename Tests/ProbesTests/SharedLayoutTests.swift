@@ -13,6 +13,8 @@ final class SharedLayoutTests: XCTestCase {
         XCTAssertEqual(MemoryLayout<memory_stats>.size, 48)
         XCTAssertEqual(MemoryLayout<rss_event>.size, 24)
         XCTAssertEqual(MemoryLayout<tcp_stats>.size, 40)
+        XCTAssertEqual(MemoryLayout<tcp_event>.size, 16)
+        XCTAssertEqual(MemoryLayout<slow_syscall>.size, 24)
         XCTAssertEqual(MemoryLayout<gc_event>.size, 24)
     }
 }

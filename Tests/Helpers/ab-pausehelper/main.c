@@ -16,7 +16,8 @@
  * Prints to stdout (or FILE), one line each, times in CLOCK_MONOTONIC ns:
  *   pid PID collector TID workers TID...    once every thread runs
  *   pause START END CPU                     per pause: START when the flag went up, END at the broadcast,
- *                                           CPU the collector's CPU time in between (ns)
+ *                                           CPU the collector's CPU time from when every worker was
+ *                                           safe to the broadcast (ns)
  *   done pauses COUNT skipped SKIPPED       at exit
  * START is the flag, not the moment the last worker stopped, so a pause includes the time to reach a
  * safepoint (at most CHECK_US of work, plus scheduling), as a runtime's own pause log does; a pause
@@ -169,10 +170,10 @@ static void *collector(void *arg)
 		pthread_mutex_lock(&lock);
 		atomic_store(&pause_requested, 1);	/* sequentially consistent: see worker_safe */
 		start = now_ns();
-		cpu = thread_cpu_ns();
 		pthread_mutex_unlock(&lock);
 
 		wait_until_workers_safe();
+		cpu = thread_cpu_ns();	/* the work, not the polls while waiting */
 		churn_until(start + pause_ns);
 
 		/* Broadcast after unlocking, so that the woken workers do not wake into a held mutex

@@ -5,25 +5,20 @@ import Recording
 /// and user page faults.
 final class MemoryProbe: FamilyProbe {
     static let family = ProbeFamily.memory
-    private static let events = "memory_events"
-    let ringBuffer: String? = events
     private let session: ProbeSession
+    private let points: ProcessEventRows<rss_event>
+    var ringBuffer: String? { points.ringBuffer }
     /// The RSS timeline points delivered so far, by process: [CLOCK_MONOTONIC ns, bytes].
-    private(set) var timelines: [Int32: [[UInt64]]] = [:]
+    var timelines: [Int32: [[UInt64]]] { points.rows }
 
     init(session: ProbeSession) {
         self.session = session
+        points = ProcessEventRows("memory_events", session: session) { (Int32(bitPattern: $0.tgid), [$0.ts_ns, $0.rss_bytes]) }
     }
 
-    func collect() throws(ProbeError) {
-        try session.collect(Self.events, as: rss_event.self)
-    }
+    func collect() throws(ProbeError) { try points.collect() }
 
-    func drain() throws(ProbeError) {
-        for event in try session.take(Self.events, as: rss_event.self) {
-            timelines[Int32(bitPattern: event.tgid), default: []].append([event.ts_ns, event.rss_bytes])
-        }
-    }
+    func drain() throws(ProbeError) { try points.drain() }
 
     /// Per process: its RSS summary (nil when its RSS never changed while probed) and page faults.
     func stats() throws(ProbeError) -> [Int32: (rss: RSSSummary?, pageFaults: UInt64)] {

@@ -5,26 +5,23 @@ import Recording
 /// into per-CPU log-linear histograms, by process and syscall number.
 final class SyscallsProbe: FamilyProbe {
     static let family = ProbeFamily.syscalls
-    private static let events = "slow_syscalls"
-    let ringBuffer: String? = events
     private let session: ProbeSession
+    private let calls: ProcessEventRows<slow_syscall>
+    var ringBuffer: String? { calls.ringBuffer }
     /// The calls of at least AB_SLOW_SYSCALL_NS delivered so far, by process: [start ns, duration
     /// ns, syscall number].
-    private(set) var slowCalls: [Int32: [[UInt64]]] = [:]
+    var slowCalls: [Int32: [[UInt64]]] { calls.rows }
 
     init(session: ProbeSession) {
         self.session = session
-    }
-
-    func collect() throws(ProbeError) {
-        try session.collect(Self.events, as: slow_syscall.self)
-    }
-
-    func drain() throws(ProbeError) {
-        for call in try session.take(Self.events, as: slow_syscall.self) {
-            slowCalls[Int32(bitPattern: call.tgid), default: []].append([call.start_ns, call.duration_ns, UInt64(call.nr)])
+        calls = ProcessEventRows("slow_syscalls", session: session) {
+            (Int32(bitPattern: $0.tgid), [$0.start_ns, $0.duration_ns, UInt64($0.nr)])
         }
     }
+
+    func collect() throws(ProbeError) { try calls.collect() }
+
+    func drain() throws(ProbeError) { try calls.drain() }
 
     /// Calls and latency by process and syscall name.
     func latency() throws(ProbeError) -> [Int32: [String: (calls: UInt64, stats: LatencyStats)]] {

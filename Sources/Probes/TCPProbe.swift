@@ -5,25 +5,20 @@ import Recording
 /// which it matches by the ports the targets listen on (`watchPort`).
 final class TCPProbe: FamilyProbe {
     static let family = ProbeFamily.tcp
-    private static let events = "tcp_events"
-    let ringBuffer: String? = events
     private let session: ProbeSession
+    private let events: ProcessEventRows<tcp_event>
+    var ringBuffer: String? { events.ringBuffer }
     /// The events delivered so far, by process: [CLOCK_MONOTONIC ns, kind (`TCPEventKind`)].
-    private(set) var timelines: [Int32: [[UInt64]]] = [:]
+    var timelines: [Int32: [[UInt64]]] { events.rows }
 
     init(session: ProbeSession) {
         self.session = session
+        events = ProcessEventRows("tcp_events", session: session) { (Int32(bitPattern: $0.tgid), [$0.ts_ns, UInt64($0.kind)]) }
     }
 
-    func collect() throws(ProbeError) {
-        try session.collect(Self.events, as: tcp_event.self)
-    }
+    func collect() throws(ProbeError) { try events.collect() }
 
-    func drain() throws(ProbeError) {
-        for event in try session.take(Self.events, as: tcp_event.self) {
-            timelines[Int32(bitPattern: event.tgid), default: []].append([event.ts_ns, UInt64(event.kind)])
-        }
-    }
+    func drain() throws(ProbeError) { try events.drain() }
 
     /// Makes TCP events on sockets with this local or remote port count for `pid`.
     func watchPort(_ port: UInt16, of pid: Int32) throws(ProbeError) {

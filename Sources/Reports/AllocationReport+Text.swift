@@ -37,10 +37,16 @@ extension ProbeReport {
         return lines
     }
 
-    static func bytes(_ count: UInt64) -> String {
+    /// A size in B, KiB or MiB.
+    public static func bytes(_ count: UInt64) -> String {
         let value = Double(count)
         if value >= 1_048_576 { return String(format: "%.1f MiB", value / 1_048_576) }
         if value >= 1024 { return String(format: "%.1f KiB", value / 1024) }
         return "\(count) B"
+    }
+
+    /// A growth (or a bound of one) with its sign: "+12.5 KiB", "-300 B".
+    public static func signedBytes(_ value: Double) -> String {
+        (value < 0 ? "-" : "+") + bytes(UInt64(abs(value).rounded()))
     }
 }

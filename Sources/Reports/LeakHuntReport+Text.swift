@@ -39,19 +39,11 @@ extension LeakHuntReport {
                 lines.append("  growth   no verdict: \(reason)")
             } else {
                 lines.append(String(format: "  growth   %@/s, 95%% CI [%@, %@] over %d floor points (%@)",
-                                    Self.rate(process.growthBytesPerS), Self.rate(process.ci95BytesPerS[0]),
-                                    Self.rate(process.ci95BytesPerS[1]), process.samples, process.method))
+                                    ProbeReport.signedBytes(process.growthBytesPerS), ProbeReport.signedBytes(process.ci95BytesPerS[0]),
+                                    ProbeReport.signedBytes(process.ci95BytesPerS[1]), process.samples, process.method))
             }
             lines += process.allocations.map(ProbeReport.allocationLines) ?? []
         }
         return lines.joined(separator: "\n")
-    }
-
-    static func rate(_ bytesPerS: Double) -> String {
-        let sign = bytesPerS < 0 ? "-" : "+"
-        let magnitude = abs(bytesPerS)
-        if magnitude >= 1_048_576 { return sign + String(format: "%.2f MiB", magnitude / 1_048_576) }
-        if magnitude >= 1024 { return sign + String(format: "%.1f KiB", magnitude / 1024) }
-        return sign + String(format: "%.0f B", magnitude)
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Load
 import Probes
 import Recording
+import Reports
 
 /// What `archbench leak-hunt` is asked to do.
 public struct LeakHuntOptions: Sendable {
@@ -70,26 +71,17 @@ public enum LeakHunt {
         let rss = report.processes.compactMap { $0.rssBytes?.last }.reduce(0, +)
         var parts = [String(format: "%.0f", elapsed) + (total.map { String(format: " / %.0f s", $0) } ?? " s"),
                      "\(report.processes.count) process\(report.processes.count == 1 ? "" : "es")",
-                     "RSS \(bytes(Double(rss)))"]
+                     "RSS \(ProbeReport.bytes(rss))"]
         if let progress, elapsed > 0 { parts.append("\(formatRate(Double(progress.completed) / elapsed)) req/s") }
         let fitted = report.processes.filter { $0.reason == nil }
         if let fastest = fitted.max(by: { $0.growthBytesPerS < $1.growthBytesPerS }) {
-            parts.append("\(fastest.process) \(bytes(fastest.growthBytesPerS, signed: true))/s "
-                + "[\(bytes(fastest.ci95BytesPerS[0], signed: true)), \(bytes(fastest.ci95BytesPerS[1], signed: true))]")
+            parts.append("\(fastest.process) \(ProbeReport.signedBytes(fastest.growthBytesPerS))/s "
+                + "[\(ProbeReport.signedBytes(fastest.ci95BytesPerS[0])), \(ProbeReport.signedBytes(fastest.ci95BytesPerS[1]))]")
         }
         let suspects = report.processes.filter(\.leakSuspected).map { "\($0.process) (\($0.pid))" }
         parts.append(suspects.isEmpty ? (fitted.isEmpty ? "verdict: not enough data yet" : "verdict so far: no leak")
                      : "verdict so far: leak suspected in \(suspects.joined(separator: ", "))")
         return parts.joined(separator: " · ")
-    }
-
-    static func bytes(_ value: Double, signed: Bool = false) -> String {
-        let sign = signed && value >= 0 ? "+" : ""
-        let magnitude = abs(value)
-        if magnitude >= 1_073_741_824 { return sign + String(format: "%.2f GiB", value / 1_073_741_824) }
-        if magnitude >= 1_048_576 { return sign + String(format: "%.1f MiB", value / 1_048_576) }
-        if magnitude >= 1024 { return sign + String(format: "%.1f KiB", value / 1024) }
-        return sign + String(format: "%.0f B", value)
     }
 
     static func formatRate(_ rate: Double) -> String { String(format: rate >= 100 ? "%.0f" : "%.1f", rate) }

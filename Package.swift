@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        // The run history: SQLite (Debian: libsqlite3-dev) with migrations and WAL.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C that the other C targets, the BPF programs and Swift share: the clock, the histogram bucketing.
@@ -47,10 +49,15 @@ let package = Package(
         .target(name: "Load", dependencies: ["ArchbenchCore", "Recording", "CLoadGen"]),
         // Analyse: pure Swift over the recordings (pauses, GC policy, syscall classes); testable without root.
         .target(name: "Analysis", dependencies: ["ArchbenchCore", "Recording"]),
+        // Remember: every run's metrics in an SQLite database, read back as series for the regression detection.
+        .target(
+            name: "History",
+            dependencies: ["ArchbenchCore", "Analysis", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         // Report: one file per output format over the analysis's models.
-        .target(name: "Reports", dependencies: ["ArchbenchCore", "Recording", "Analysis"]),
+        .target(name: "Reports", dependencies: ["ArchbenchCore", "Recording", "Analysis", "History"]),
         // Orchestrate: config and targets, then record → analyse → report (archbench probe, archbench run).
-        .target(name: "Suite", dependencies: ["ArchbenchCore", "Recording", "Probes", "Load", "Analysis", "Reports"]),
+        .target(name: "Suite", dependencies: ["ArchbenchCore", "Recording", "Probes", "Load", "Analysis", "Reports", "History"]),
         // The embedded reference backends (`archbench serve`): a monolith and its microservices split.
         .target(
             name: "Backends",
@@ -68,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "archbench",
             dependencies: [
-                "ArchbenchCore", "Probes", "Load", "Reports", "Suite", "Backends",
+                "ArchbenchCore", "Probes", "Load", "Reports", "Suite", "Backends", "History",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -102,7 +109,8 @@ let package = Package(
         ),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "ArchbenchCore", "TestSupport", "archbench"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Recording"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Recording", "Analysis", "History"]),
+        .testTarget(name: "HistoryTests", dependencies: ["History", "Analysis", "TestSupport"]),
         .testTarget(name: "SuiteTests", dependencies: ["Suite", "Load", "CLoadGen", "Recording", "Analysis", "Backends", "TestSupport", "archbench"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "ArchbenchCore", "Recording", "TestSupport", "ab-pausehelper"]),
         .testTarget(

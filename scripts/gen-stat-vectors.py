@@ -10,8 +10,10 @@ deterministic (fixed seeds), so running it again with the same scipy and numpy w
 """
 
 import os
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vectorgen import ints, num, nums, record, rerun_in_venv  # noqa: E402
 
 VENV = "/tmp/scipy-venv"
 
@@ -20,41 +22,10 @@ try:
     import scipy
     from scipy import special, stats
 except ImportError:
-    python = os.path.join(VENV, "bin", "python3")
-    if os.environ.get("GEN_STAT_VECTORS_IN_VENV"):
-        sys.exit("scipy and numpy are still missing inside " + VENV)
-    if not os.path.exists(python):
-        subprocess.check_call([sys.executable, "-m", "venv", VENV])
-    subprocess.check_call([os.path.join(VENV, "bin", "pip"), "install", "--quiet", "scipy", "numpy"])
-    os.environ["GEN_STAT_VECTORS_IN_VENV"] = "1"
-    os.execv(python, [python] + sys.argv)
+    rerun_in_venv(VENV, ["scipy", "numpy"], "GEN_STAT_VECTORS_IN_VENV")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Tests", "AnalysisTests", "StatisticsVectors.swift")
-
-
-# Swift literals ------------------------------------------------------------------------------
-
-def num(v):
-    """A Double literal that parses back to exactly v (repr is the shortest round-trip form)."""
-    v = float(v)
-    if np.isnan(v):
-        return ".nan"
-    if np.isinf(v):
-        return ".infinity" if v > 0 else "-.infinity"
-    return repr(v)
-
-
-def nums(values):
-    return "[" + ", ".join(num(v) for v in values) + "]"
-
-
-def ints(values):
-    return "[" + ", ".join(str(int(v)) for v in values) + "]"
-
-
-def record(name, fields):
-    return name + "(" + ", ".join(f"{k}: {v}" for k, v in fields) + ")"
 
 
 # Inputs --------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ set -eu
 # libbpf-dev libelf-dev zlib1g-dev: the loader links libbpf; its headers also serve the BPF compile.
 # libhttp-parser-dev libmd-dev: HTTP response parsing and SHA-1 for the load generator.
 # bpftool: the tests check with it that no link is left behind. util-linux: setpriv, for the tests.
-needed="libbpf-dev libelf-dev zlib1g-dev bpftool util-linux libhttp-parser-dev libmd-dev"
+# libsqlite3-dev: the run history (GRDB links the system SQLite); sqlite3: the tests read it independently;
+# libxml2-utils: xmllint, which the tests validate the JUnit XML with.
+needed="libbpf-dev libelf-dev zlib1g-dev bpftool util-linux libhttp-parser-dev libmd-dev libsqlite3-dev sqlite3 libxml2-utils"
 if [ "${ARCHBENCH_BENCH:-0}" = 1 ]; then
 	# The reference tools the bench/ scripts compare against.
 	needed="$needed wrk nginx-light"

@@ -1,3 +1,4 @@
+import Foundation
 import Recording
 
 /// A kernel-side cause a slow request can overlap.
@@ -230,6 +231,35 @@ public struct RootCauseAnalysis: Sendable {
             let steps = zip(starts, starts.dropFirst()).map { $1 &- $0 }.filter { $0 > 0 }
             let length = steps.min() ?? 100_000_000
             return load.windows.filter { $0.responses > 0 }.map { ($0.startNs, $0.startNs + length, $0.p99Us) }
+        }
+    }
+}
+
+extension RootCause {
+    /// "71% of api_response_times requests above P99 overlapped a stop-the-world pause in pid 1234
+    /// (orders); median overlap 38 ms".
+    public func sentence(benchmark: String) -> String {
+        let what = switch cause {
+        case .pause: "a stop-the-world pause"
+        case .offcpu: "a thread blocked off-CPU"
+        case .pageFaults: "a thread blocked in a page fault"
+        case .tcp: "TCP trouble (a retransmit, reset or drop)"
+        case .syscall: "a syscall of 1 ms or more"
+        case .runq: "a thread waiting for a CPU"
+        }
+        return String(format: "%.0f%% of %@ requests above P99 overlapped %@ in pid %d (%@); median overlap %.1f ms",
+                      shareOfSlowRequests * 100, benchmark, what, pid, process, medianOverlapMs)
+    }
+
+    /// What to look at next for this kind of cause.
+    public var advice: String {
+        switch cause {
+        case .pause: "shorten or spread its collector's pauses (heap size, a concurrent collector)"
+        case .offcpu: "find what it blocks on (locks, disk): archbench probe --syscalls shows where"
+        case .pageFaults: "keep its memory resident: more RAM, a smaller heap, no swap, preloaded files"
+        case .tcp: "look at its connections: accept backlog, buffers, lost packets (archbench probe shows its TCP counters)"
+        case .syscall: "see which syscalls are slow: archbench probe --syscalls lists their latency"
+        case .runq: "give it CPU: fewer threads than cores, or less competing work on the host"
         }
     }
 }

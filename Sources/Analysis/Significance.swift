@@ -26,6 +26,8 @@ public struct Delta: Codable, Sendable, Equatable {
     /// Blocks of the baseline, then of the candidate.
     public var samples: [Int]
     public var method: String
+    /// The REST endpoint (`GET /api/users`) of a per-endpoint delta; nil for the benchmark's own figure.
+    public var endpoint: String? = nil
 }
 
 /// A stretch of one round's load (`Significance.blockWindows` windows of 100 ms): the unit the
@@ -118,17 +120,12 @@ public struct Significance: Sendable {
         let figuresB = candidateFigures ?? b.compactMap { metric.pooled($0) }
         let roundInterval = Self.roundInterval(figuresA, figuresB, change: change, confidence: confidence)
         guard blocksMakeTheFigure else {
-            let (low, high) = roundInterval ?? (change, change)
-            let valid = roundInterval != nil && (low > 0 || high < 0)
-            return Delta(benchmark: benchmark, metric: metric.rawValue, baseline: baseline, candidate: candidate,
-                         changePct: change, ci95Pct: [low, high], effectSize: Self.cliffsDelta(figuresA, figuresB),
-                         pValue: Statistics.mannWhitney(figuresB, figuresA)?.pValue ?? 1,
-                         verdict: valid ? ((high < 0) != metric.higherIsBetter ? .better : .worse) : .withinNoise,
-                         samples: [figuresA.count, figuresB.count],
-                         method: "Student's t over the rounds' own figures (the blocks of a round of several loads do not make its figure)")
+            return figuresDelta(benchmark: benchmark, metric: metric, baseline: baseline, candidate: candidate,
+                                baselineFigures: figuresA, candidateFigures: figuresB,
+                                why: "the blocks of a round of several loads do not make its figure")
         }
         let blockChange = (fullB - fullA) / abs(fullA) * 100
-        var generator = SplitMix64(seed: stableHash("\(benchmark)/\(metric.rawValue)"))
+        var generator = SplitMix64(seed: FNV1a.hash("\(benchmark)/\(metric.rawValue)"))
         var changes: [Double] = []
         changes.reserveCapacity(replicates)
         for _ in 0..<replicates {
@@ -173,6 +170,24 @@ public struct Significance: Sendable {
                      verdict: verdict, samples: [a.flatMap { $0 }.count, b.flatMap { $0 }.count],
                      method: "bootstrap over rounds, then \(Self.blockWindows * 100) ms blocks within each (\(replicates) replicates),"
                          + " widened to Student's t over rounds")
+    }
+
+    /// The delta of a figure known only per round (an endpoint's P95, a sweep's maximum): the
+    /// interval is Student's t over the rounds' own figures (`roundInterval`), within noise when
+    /// there are fewer than 3 rounds in all. `why` says in the method why the blocks were not used.
+    public func figuresDelta(benchmark: String, metric: DeltaMetric, endpoint: String? = nil, baseline: Double, candidate: Double,
+                             baselineFigures: [Double], candidateFigures: [Double], why: String) -> Delta? {
+        guard baseline != 0, !baselineFigures.isEmpty, !candidateFigures.isEmpty else { return nil }
+        let change = (candidate - baseline) / abs(baseline) * 100
+        let roundInterval = Self.roundInterval(baselineFigures, candidateFigures, change: change, confidence: confidence)
+        let (low, high) = roundInterval ?? (change, change)
+        let valid = roundInterval != nil && (low > 0 || high < 0)
+        return Delta(benchmark: benchmark, metric: metric.rawValue, baseline: baseline, candidate: candidate,
+                     changePct: change, ci95Pct: [low, high], effectSize: Self.cliffsDelta(baselineFigures, candidateFigures),
+                     pValue: Statistics.mannWhitney(candidateFigures, baselineFigures)?.pValue ?? 1,
+                     verdict: valid ? ((high < 0) != metric.higherIsBetter ? .better : .worse) : .withinNoise,
+                     samples: [baselineFigures.count, candidateFigures.count],
+                     method: "Student's t over the rounds' own figures (\(why))", endpoint: endpoint)
     }
 
     /// The interval of the change from the rounds as units: the reported change scaled by
@@ -262,14 +277,4 @@ public struct Significance: Sendable {
         }
         return blocks
     }
-}
-
-/// FNV-1a: a hash that is the same in every process (Swift's Hasher is seeded per process).
-func stableHash(_ text: String) -> UInt64 {
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in text.utf8 {
-        hash ^= UInt64(byte)
-        hash &*= 0x0000_0100_0000_01B3
-    }
-    return hash
 }

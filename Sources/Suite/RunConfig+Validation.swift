@@ -1,3 +1,4 @@
+import Analysis
 import ArchbenchCore
 import Foundation
 import Load
@@ -507,15 +508,12 @@ struct ConfigReader {
         return table
     }
 
-    /// The metrics that regress when they fall (their thresholds are ≤ 0); the others regress when they rise.
-    static let fallingMetrics: Set<String> = ["throughput", "success_rate"]
-
     /// A threshold signed as its metric regresses, critical at least as far as warning: for a fall,
     /// warning ≤ 0 and critical ≤ warning; for a rise, warning ≥ 0 and critical ≥ warning. (A
     /// `throughput` warning of +5 would flag every run that did not improve.)
     func checkDirection(_ metric: String, warning: (Double, ConfigJSON.Value), critical: (Double, ConfigJSON.Value),
                         at path: String) throws(Failure) {
-        let falls = Self.fallingMetrics.contains(metric)
+        let falls = Thresholds.falling.contains(metric)
         let (kind, sign) = falls ? ("fall", "≤") : ("rise", "≥")
         let warningOK = falls ? warning.0 <= 0 : warning.0 >= 0
         guard warningOK else {

@@ -1,3 +1,4 @@
+import Analysis
 import ArchbenchCore
 import Foundation
 import Load
@@ -15,6 +16,9 @@ public struct RunConfig: Sendable, Equatable {
     /// the file has none. Each is checked signed as its metric regresses: throughput and success_rate
     /// fall (warning ≤ 0, critical ≤ warning), latency and memory rise (warning ≥ 0, critical ≥ warning).
     public var thresholds: [String: ThresholdSpec]
+    /// The config file's FNV-1a digest, or `embedded` for the built-in default: the history tells
+    /// runs of different configs apart by it.
+    public var digest = "embedded"
 
     public var architectures: [ArchitectureSpec] { [baseline, candidate] }
 
@@ -25,16 +29,11 @@ public struct RunConfig: Sendable, Equatable {
     }
 
     /// The metrics `thresholds` may name.
-    public static let thresholdMetrics = ["throughput", "latency", "memory", "success_rate"]
+    public static let thresholdMetrics = Thresholds.metrics
 
     /// The seed's thresholds table (config/default.json has it too): throughput and success rate
     /// regress when they fall, latency and memory when they rise.
-    public static let seedThresholds: [String: ThresholdSpec] = [
-        "throughput": ThresholdSpec(warning: -5, critical: -15),
-        "latency": ThresholdSpec(warning: 10, critical: 25),
-        "memory": ThresholdSpec(warning: 20, critical: 50),
-        "success_rate": ThresholdSpec(warning: -2, critical: -5),
-    ]
+    public static let seedThresholds = Thresholds.seed
 
     /// Reads and checks a config file. Every error names the file and the JSON path, and exits 2.
     public static func load(path: String) throws(ConfigError) -> RunConfig {
@@ -70,7 +69,9 @@ public struct RunConfig: Sendable, Equatable {
             throw ConfigError(file: source, path: "", message: error.message)
         }
         do throws(ConfigReader.Failure) {
-            return try ConfigReader(resolver: resolver).config(value)
+            var config = try ConfigReader(resolver: resolver).config(value)
+            config.digest = FNV1a.digest(data)
+            return config
         } catch {
             throw ConfigError(file: source, path: error.path, message: error.message)
         }
@@ -98,18 +99,6 @@ public struct RunConfig: Sendable, Equatable {
             processes: .command([executable, "serve", "microservices", "--port", String(microservicesPort),
                                  "--ws-port", String(websocketPort)]))
         return RunConfig(baseline: monolithic, candidate: microservices, thresholds: seedThresholds)
-    }
-}
-
-/// A metric's regression thresholds: the change in percent (against the baseline) that is a warning
-/// and a critical regression, signed as the metric regresses (`-5` for throughput, `+10` for latency).
-public struct ThresholdSpec: Sendable, Equatable, Codable {
-    public var warning: Double
-    public var critical: Double
-
-    public init(warning: Double, critical: Double) {
-        self.warning = warning
-        self.critical = critical
     }
 }
 

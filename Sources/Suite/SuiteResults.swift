@@ -45,6 +45,10 @@ public struct SuiteResults: Codable, Sendable {
     public var kernel: [String: [String: ProbeReport]]
     public var validation: ValidationOutcome
     public var analysis: SuiteAnalysis
+    /// This run against the history; nil when it was not compared (an interrupted run).
+    public var regression: RegressionAnalysis?
+    /// The history file, and this run's id in it.
+    public var history: HistoryReference?
     public var failures: [String]
 }
 
@@ -59,6 +63,9 @@ public struct ExecutionSummary: Codable, Sendable {
     public var exitCode: Int32
     public var validationChecksPassed: Int
     public var validationChecksTotal: Int
+    /// The seed's requirements (no regression, memory efficiency, latency, scalability, overall quality).
+    public var requirementsPassed: Int
+    public var requirementsMeasured: Int
     public var regressions: [String]
     public var recommendations: [String]
     public var failures: [String]

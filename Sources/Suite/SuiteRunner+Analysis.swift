@@ -35,6 +35,17 @@ extension SuiteRunner {
                     analysis.deltas.append(delta)
                 }
             }
+            // An endpoint's latency is in each round's metadata only: judged by the rounds' figures.
+            let endpointsA = Self.endpointP95(roundsA), endpointsB = Self.endpointP95(roundsB)
+            for endpoint in endpointsA.keys.sorted() {
+                guard let figuresA = endpointsA[endpoint], let figuresB = endpointsB[endpoint],
+                      let delta = significance.figuresDelta(benchmark: benchmark, metric: .latencyP95, endpoint: endpoint,
+                                                            baseline: Self.mean(figuresA), candidate: Self.mean(figuresB),
+                                                            baselineFigures: figuresA, candidateFigures: figuresB,
+                                                            why: "an endpoint's latency is known per round only")
+                else { continue }
+                analysis.deltas.append(delta)
+            }
             // Memory has no figure per round: its rounds are judged by their blocks.
             if case .number(let a)? = base.metadata["peak_rss_bytes"], case .number(let b)? = cand.metadata["peak_rss_bytes"],
                let delta = significance.delta(benchmark: benchmark, metric: .memory, baseline: a, candidate: b,
@@ -77,7 +88,7 @@ extension SuiteRunner {
         }
         for architecture in architectures {
             if let top = analysis.topCause(of: architecture) {
-                lines.append("  \(architecture): \(causeSentence(top.cause, benchmark: top.benchmark))")
+                lines.append("  \(architecture): \(top.cause.sentence(benchmark: top.benchmark))")
             } else if analysis.rootCauses[architecture] != nil {
                 lines.append("  \(architecture): no kernel-side cause found for the slow requests")
             }
@@ -90,35 +101,12 @@ extension SuiteRunner {
         return lines
     }
 
-    /// "71% of api_response_times requests above P99 overlapped a stop-the-world pause in pid 1234
-    /// (orders); median overlap 38 ms".
-    static func causeSentence(_ cause: RootCause, benchmark: String) -> String {
-        let what = switch cause.cause {
-        case .pause: "a stop-the-world pause"
-        case .offcpu: "a thread blocked off-CPU"
-        case .pageFaults: "a thread blocked in a page fault"
-        case .tcp: "TCP trouble (a retransmit, reset or drop)"
-        case .syscall: "a syscall of 1 ms or more"
-        case .runq: "a thread waiting for a CPU"
-        }
-        return String(format: "%.0f%% of %@ requests above P99 overlapped %@ in pid %d (%@); median overlap %.1f ms",
-                      cause.shareOfSlowRequests * 100, benchmark, what, cause.pid, cause.process, cause.medianOverlapMs)
-    }
-
     /// Recommendations that cite the top kernel-side cause per architecture, and suspected leaks.
     static func recommendations(_ analysis: SuiteAnalysis, architectures: [String]) -> [String] {
         var lines: [String] = []
         for architecture in architectures {
             if let top = analysis.topCause(of: architecture) {
-                let advice = switch top.cause.cause {
-                case .pause: "shorten or spread its collector's pauses (heap size, a concurrent collector)"
-                case .offcpu: "find what it blocks on (locks, disk): archbench probe --syscalls shows where"
-                case .pageFaults: "keep its memory resident: more RAM, a smaller heap, no swap, preloaded files"
-                case .tcp: "look at its connections: accept backlog, buffers, lost packets (archbench probe shows its TCP counters)"
-                case .syscall: "see which syscalls are slow: archbench probe --syscalls lists their latency"
-                case .runq: "give it CPU: fewer threads than cores, or less competing work on the host"
-                }
-                lines.append("🔎 \(architecture): \(causeSentence(top.cause, benchmark: top.benchmark)): \(advice)")
+                lines.append("🔎 \(architecture): \(top.cause.sentence(benchmark: top.benchmark)): \(top.cause.advice)")
             }
             for leak in analysis.leaks[architecture] ?? [] where leak.leakSuspected {
                 lines.append("💧 \(architecture): \(leak.process) (pid \(leak.pid)) grows \(Int(leak.growthBytesPerS.rounded())) bytes/s:"

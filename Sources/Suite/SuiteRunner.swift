@@ -7,6 +7,8 @@ import Foundation
 import Load
 import Probes
 import Recording
+import Reports
+import History
 
 /// What `archbench run` was asked for.
 public struct SuiteOptions: Sendable {
@@ -57,6 +59,7 @@ public final class SuiteRunner {
         let stamp = Self.stamp(started)
         let directory = options.resultsDirectory
         try Self.prepare(directory: directory)
+        let history = try openHistory()
         var probes = try probeSettings()
 
         console.line("🚀 Starting comprehensive backend performance benchmark comparison")
@@ -167,37 +170,89 @@ public final class SuiteRunner {
         let analysis = analyse(results, timelines: timelines, kernel: kernel, benchmarks: benchmarks.map(\.name), rounds: rounds)
         for line in Self.analysisLines(analysis, architectures: config.architectures.map(\.name)) { console.line(line) }
         console.line("✅ Validating performance requirements...")
-        let validation = validate(results, benchmarks: benchmarks.map(\.name), deltas: analysis.deltas)
+        let validation = validate(results, rounds: rounds, benchmarks: benchmarks.map(\.name), deltas: analysis.deltas,
+                                  failedRounds: rounds.filter { $0.error != nil }.count)
         let noise = validation.checks.filter { $0.significance == DeltaVerdict.withinNoise.rawValue }.count
         console.line("  \(validation.passed) of \(validation.checks.count) checks passed (\(noise) of them within noise)")
+        for requirement in validation.requirements {
+            let mark = requirement.passed.map { $0 ? "✅" : "❌" } ?? "➖"
+            console.line("  \(mark) \(requirement.requirement): \(requirement.checks) checks, \(requirement.warnings) warning(s),"
+                + " \(requirement.critical) critical" + (requirement.passed == nil ? " (not measured)" : ""))
+        }
+        for check in validation.checks where check.verdict == .critical { console.line("  🔴 \(check.sentence)") }
+        console.line("  rating \(validation.rating.rawValue): \(validation.ratingReason)")
+
         console.line("🔍 Performing regression analysis...")
-        console.line("  no run history yet: this run is not compared with earlier ones")
-        console.line("📊 Generating performance reports...")
+        let timestamp = ISO8601DateFormatter().string(from: started)
         let resultsPath = "\(directory)/comprehensive_results_\(stamp).json"
-        let summaryPath = "\(directory)/execution_summary_\(stamp).json"
+        var regression: RegressionAnalysis?
+        var historyReference: HistoryReference?
+        var historyFailed = false
+        if interrupted.signal != nil {
+            console.line("  skipped: an interrupted run is neither compared with the history nor recorded in it")
+        } else {
+            let (found, reference, recorded) = compareWithHistory(history, results: results, rounds: rounds, validation: validation) { code, found in
+                HistoryRun(startedAt: timestamp, host: "", kernel: "", commit: nil, workload: options.workload.name, configDigest: "",
+                           baseline: config.baseline.name, candidate: config.candidate.name, rating: validation.rating.rawValue,
+                           exitCode: failures.isEmpty ? code : Int32(1), checksPassed: validation.passed, checksTotal: validation.checks.count,
+                           criticalRegressions: found.findings.filter { $0.severity == .critical }.count, resultsFile: resultsPath,
+                           durationS: Date().timeIntervalSince(started))
+            }
+            regression = found
+            historyReference = reference
+            historyFailed = !recorded
+            for line in Self.regressionLines(found, reference: reference) { console.line(line) }
+        }
+
+        console.line("📊 Generating performance reports...")
+        var exitCode: Int32 = interrupted.signal.map { 128 + $0 }
+            ?? (historyFailed ? 3 : !failures.isEmpty ? 1 : gateExitCode(validation, regression))
+        let recommendations = Self.recommendations(validation, failures: failures, candidate: config.candidate.name, analysis: analysis)
+            + Self.recommendations(regression, analysis: analysis)
+            + Self.recommendations(analysis, architectures: config.architectures.map(\.name))
         let document = SuiteResults(
-            timestamp: ISO8601DateFormatter().string(from: started), workload: options.workload.name,
+            timestamp: timestamp, workload: options.workload.name,
             durationS: options.duration, architectures: config.architectures.map(\.name), baseline: config.baseline.name,
             candidate: config.candidate.name, probes: probes == nil ? "off" : "on", notes: notes, results: results,
             latencyHistograms: histograms, rounds: rounds,
-            kernel: kernel, validation: validation, analysis: analysis, failures: failures)
+            kernel: kernel, validation: validation, analysis: analysis, regression: regression, history: historyReference,
+            failures: failures)
+        let context = GateContext(timestamp: timestamp, workload: options.workload.name, baseline: config.baseline.name,
+                                  candidate: config.candidate.name, exitCode: exitCode, failures: failures, analysis: analysis,
+                                  regression: regression, historyPath: historyReference?.path, historyRun: historyReference?.run,
+                                  recommendations: recommendations)
+        var files: [String] = []
+        func emit(_ name: String, _ text: String) throws {
+            let path = "\(directory)/\(name)"
+            try writeText(text, to: path)
+            files.append(path)
+            console.line("  \(path)")
+        }
         try write(document, to: resultsPath)
+        files.append(resultsPath)
         console.line("  \(resultsPath)")
+        try emit("validation_report_\(stamp).txt", validation.text(context, thresholds: config.thresholds))
+        try emit("regression_report_\(stamp).txt", (regression ?? RegressionAnalysis()).text(context, validation: validation))
+        try emit("junit_\(stamp).xml", JUnitReport.xml(validation, context: context, hostname: historyReference?.host ?? "localhost"))
+        let summaryPath = "\(directory)/execution_summary_\(stamp).json"
+        let markdownPath = "\(directory)/ci_summary_\(stamp).md"
+        let written = files + [markdownPath, summaryPath] + (FileManager.default.fileExists(atPath: targetsLog) ? [targetsLog] : [])
+        try emit("ci_summary_\(stamp).md", CISummary.markdown(validation, context: context, files: written))
         console.line("📈 Creating performance visualizations...")
         console.line(options.visualizations ? "  none yet: the dashboard, heatmap and traces are not built" : "  skipped (--no-visualizations)")
 
-        let exitCode: Int32 = interrupted.signal.map { 128 + $0 } ?? (validation.failed || !failures.isEmpty ? 1 : 0)
-        let recommendations = Self.recommendations(validation, failures: failures, candidate: config.candidate.name)
-            + Self.recommendations(analysis, architectures: config.architectures.map(\.name))
+        if historyFailed { exitCode = max(exitCode, 3) }
         let summary = ExecutionSummary(
             timestamp: document.timestamp, executionTimeS: Date().timeIntervalSince(started),
             benchmarksExecuted: Set(rounds.filter { $0.result != nil }.map(\.benchmark)).count,
             architectures: document.architectures, workload: options.workload.name,
-            rating: Validation.rating(validation, failures: failures.count), exitCode: exitCode, validationChecksPassed: validation.passed,
-            validationChecksTotal: validation.checks.count, regressions: [], recommendations: recommendations,
-            failures: failures,
-            filesWritten: [resultsPath, summaryPath] + (FileManager.default.fileExists(atPath: targetsLog) ? [targetsLog] : []))
+            rating: validation.rating.rawValue, exitCode: exitCode, validationChecksPassed: validation.passed,
+            validationChecksTotal: validation.checks.count, requirementsPassed: validation.requirementsPassed,
+            requirementsMeasured: validation.requirementsMeasured,
+            regressions: (regression?.findings ?? []).map { "\($0.severity.rawValue): \($0.sentence)" },
+            recommendations: recommendations, failures: failures, filesWritten: written)
         try write(summary, to: summaryPath)
+        console.line("  \(summaryPath)")
         printSummary(summary, validation: validation, results: results)
         return SuiteOutcome(exitCode: exitCode, summary: summary, resultsPath: resultsPath)
     }
@@ -360,31 +415,10 @@ public final class SuiteRunner {
         result.metadata["processes"] = .number(Double(report.processes.count))
     }
 
-    func validate(_ results: [String: [String: BenchmarkResult]], benchmarks: [String], deltas: [Delta] = []) -> ValidationOutcome {
-        let thresholds = RunConfig.seedThresholds.merging(config.thresholds) { $1 }
-        var checks: [ValidationCheck] = []
-        for name in benchmarks {
-            guard let base = results[config.baseline.name]?[name], let cand = results[config.candidate.name]?[name] else { continue }
-            var metrics: [(String, Double, Double)] = [
-                ("throughput", base.throughput, cand.throughput), ("latency", base.latencyStats.p95, cand.latencyStats.p95),
-                ("success_rate", base.successRate, cand.successRate),
-            ]
-            if case .number(let b)? = base.metadata["peak_rss_bytes"], case .number(let c)? = cand.metadata["peak_rss_bytes"] {
-                metrics.append(("memory", b, c))
-            }
-            for (metric, baseline, candidate) in metrics {
-                guard let threshold = thresholds[metric] else { continue }
-                let delta = deltas.first { $0.benchmark == name && $0.metric == Validation.deltaMetric[metric] }
-                if let check = Validation.check(benchmark: name, metric: metric, baseline: baseline, candidate: candidate,
-                                                threshold: threshold, delta: delta) {
-                    checks.append(check)
-                }
-            }
-        }
-        return ValidationOutcome(checks: checks)
-    }
-
-    static func recommendations(_ validation: ValidationOutcome, failures: [String], candidate: String) -> [String] {
+    /// The validation's advice: critical checks first, each citing the kernel-side cause the
+    /// analysis found for the candidate's slow requests in that benchmark, if any.
+    static func recommendations(_ validation: ValidationOutcome, failures: [String], candidate: String,
+                                analysis: SuiteAnalysis = SuiteAnalysis()) -> [String] {
         var lines: [String] = []
         if !failures.isEmpty { lines.append("❌ \(failures.count) benchmark round(s) failed: see failures in the results") }
         let critical = validation.checks.filter { $0.verdict == .critical }
@@ -392,22 +426,48 @@ public final class SuiteRunner {
             lines.append("✅ The \(candidate) refactoring holds up: no critical regression - proceed")
         }
         for check in critical {
-            lines.append(String(format: "🔴 %@ %@ %+.1f%% (critical at %+.0f%%): investigate before deploying",
-                                check.benchmark, check.metric, check.changePct, check.criticalPct))
+            let cause = analysis.rootCauses[candidate]?[check.benchmark]?.first
+            lines.append(String(format: "🔴 %@ %+.1f%% (critical at %+.0f%%): ", check.name, check.changePct, check.criticalPct)
+                + (cause.map { "\($0.sentence(benchmark: check.benchmark)): \($0.advice)" } ?? "investigate before deploying"))
         }
         for check in validation.checks where check.verdict == .warning {
-            lines.append(String(format: "📈 Consider: improve %@ %@ (%+.1f%%)", check.benchmark, check.metric, check.changePct))
+            lines.append(String(format: "📈 Consider: improve %@ (%+.1f%%)", check.name, check.changePct))
         }
-        if let memory = validation.checks.first(where: { $0.metric == "memory" }), memory.changePct <= -10 {
+        if let memory = validation.checks.first(where: { $0.threshold == "memory" }), !memory.withinNoise, memory.changePct <= -10 {
             lines.append(String(format: "💾 Significant memory improvement achieved (%+.1f%%)", memory.changePct))
         }
+        return lines
+    }
+
+    /// The history's advice: each regression, citing the kernel-side cause of that benchmark's slow requests.
+    static func recommendations(_ regression: RegressionAnalysis?, analysis: SuiteAnalysis) -> [String] {
+        (regression?.findings ?? []).map { finding in
+            let cause = analysis.rootCauses[finding.architecture]?[finding.benchmark]?.first
+            return "\(finding.severity == .critical ? "🔴" : "🟡") against the history: \(finding.sentence)"
+                + (cause.map { "; \($0.sentence(benchmark: finding.benchmark)): \($0.advice)" } ?? "")
+        }
+    }
+
+    /// The console's account of the comparison with the history.
+    static func regressionLines(_ regression: RegressionAnalysis, reference: HistoryReference) -> [String] {
+        var lines = ["  history \(reference.path): \(regression.historyRuns) earlier run(s) of this workload"
+            + (reference.run.map { "; this run is #\($0)" } ?? "; this run was not recorded")]
+        for finding in regression.findings {
+            lines.append("  \(finding.severity == .critical ? "🔴 CRITICAL" : "🟡 warning") \(finding.sentence)")
+        }
+        if regression.findings.isEmpty, regression.historyRuns > 0 { lines.append("  no regression against the history") }
+        let here = regression.changePoints.filter { $0.run == reference.run }
+        if !here.isEmpty { lines.append("  \(here.count) series change level at this run (E-divisive means)") }
+        let worsening = regression.trends.filter { $0.direction == "worsening" }.count
+        if worsening > 0 { lines.append("  \(worsening) series worsening over the last runs (Mann–Kendall)") }
+        lines += regression.notes.map { "  note: \($0)" }
         return lines
     }
 
     func printSummary(_ summary: ExecutionSummary, validation: ValidationOutcome, results: [String: [String: BenchmarkResult]]) {
         // The median over the benchmarks: one benchmark's extreme change does not speak for all.
         func change(_ metric: String) -> String {
-            let values = validation.checks.filter { $0.metric == metric }.map(\.changePct).sorted()
+            let values = validation.checks.filter { $0.metric == metric && $0.endpoint == nil }.map(\.changePct).sorted()
             guard !values.isEmpty else { return "n/a" }
             let middle = values.count / 2
             let median = values.count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2
@@ -422,13 +482,14 @@ public final class SuiteRunner {
         console.line("")
         console.line("📊 PERFORMANCE OVERVIEW:")
         console.line("   Throughput Change: \(change("throughput"))")
-        console.line("   Memory Change: \(change("memory"))")
-        console.line("   Latency Change: \(change("latency"))")
+        console.line("   Memory Change: \(change("memory_bytes"))")
+        console.line("   Latency Change: \(change("latency_p95_ms")) at P95")
         console.line("")
         console.line("✅ VALIDATION RESULTS:")
-        let total = max(summary.validationChecksTotal, 1)
-        console.line(String(format: "   Success Rate: %.1f%% (%d/%d)", Double(summary.validationChecksPassed) / Double(total) * 100,
-                            summary.validationChecksPassed, summary.validationChecksTotal))
+        let total = max(summary.requirementsMeasured, 1)
+        console.line(String(format: "   Success Rate: %.1f%% (%d/%d)", Double(summary.requirementsPassed) / Double(total) * 100,
+                            summary.requirementsPassed, summary.requirementsMeasured))
+        console.line("   Checks: \(summary.validationChecksPassed) of \(summary.validationChecksTotal) passed")
         console.line("   Rating: \(summary.rating); exit \(summary.exitCode)")
         console.line("")
         console.line("📋 KEY RECOMMENDATIONS:")
@@ -441,6 +502,14 @@ public final class SuiteRunner {
     func write(_ value: some Encodable, to path: String) throws {
         do {
             try AtomicFile.write(try JSONCoding.encoder().encode(value), to: path)
+        } catch {
+            throw ArchbenchError.environment("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+
+    func writeText(_ text: String, to path: String) throws {
+        do {
+            try AtomicFile.write(Data(text.utf8), to: path)
         } catch {
             throw ArchbenchError.environment("cannot write \(path): \(error.localizedDescription)")
         }

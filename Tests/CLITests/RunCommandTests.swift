@@ -52,6 +52,11 @@ final class RunCommandTests: XCTestCase {
         let names = files(in: directory)
         let resultsName = try XCTUnwrap(names.first { $0.hasPrefix("comprehensive_results_") && $0.hasSuffix(".json") }, "\(names)")
         XCTAssertTrue(names.contains { $0.hasPrefix("execution_summary_") && $0.hasSuffix(".json") }, "\(names)")
+        for (prefix, suffix) in [("validation_report_", ".txt"), ("regression_report_", ".txt"), ("junit_", ".xml"), ("ci_summary_", ".md")] {
+            XCTAssertTrue(names.contains { $0.hasPrefix(prefix) && $0.hasSuffix(suffix) }, "no \(prefix)*\(suffix): \(names)")
+        }
+        XCTAssertTrue(names.contains("history.sqlite"), "\(names)")
+        XCTAssertTrue(result.stdout.contains("this run is #1"), result.stdout)
         XCTAssertFalse(names.contains { $0.hasSuffix(".tmp") }, "no temporary file left: \(names)")
         let data = try Data(contentsOf: directory.appending(path: resultsName))
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])

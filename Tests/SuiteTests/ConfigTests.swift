@@ -1,3 +1,4 @@
+import Analysis
 import ArchbenchCore
 import Foundation
 import Load
@@ -21,8 +22,13 @@ final class ConfigTests: XCTestCase {
     func testDefaultFileIsTheEmbeddedDefault() throws {
         let config = try RunConfig.parse(Data(contentsOf: URL(fileURLWithPath: Self.defaultFile)),
                                          source: "default.json", resolver: Self.resolver)
-        XCTAssertEqual(config, RunConfig.embedded(executable: "/opt/archbench/bin/archbench", monolithPort: 8080,
-                                                  microservicesPort: 8081, websocketPort: 8082))
+        var embedded = RunConfig.embedded(executable: "/opt/archbench/bin/archbench", monolithPort: 8080,
+                                          microservicesPort: 8081, websocketPort: 8082)
+        XCTAssertEqual(embedded.digest, "embedded")
+        // The history tells configs apart by the file's bytes.
+        XCTAssertEqual(config.digest, "fnv1a64:" + String(format: "%016llx", FNV1a.hash(try Data(contentsOf: URL(fileURLWithPath: Self.defaultFile)))))
+        embedded.digest = config.digest
+        XCTAssertEqual(config, embedded)
         XCTAssertEqual(config.architectures.map(\.name), ["monolithic", "microservices"])
         XCTAssertEqual(config.baseline.baseURL, LoadTarget(host: "127.0.0.1", port: 8080, path: "/"))
         XCTAssertEqual(config.baseline.websocketURL, LoadTarget(host: "127.0.0.1", port: 8080, path: "/ws", websocket: true))

@@ -54,7 +54,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A BTF file for the running kernel, if it has no /sys/kernel/btf/vmlinux.", valueName: "file"))
     var btf: String?
 
-    @Option(help: ArgumentHelp("The run history database (not used yet).", valueName: "file"))
+    @Option(help: ArgumentHelp("The run history database (default: history.sqlite in the results directory).", valueName: "file"))
     var history: String?
 
     @Flag(help: "Print the execution summary as JSON on stdout; the console goes to stderr.")

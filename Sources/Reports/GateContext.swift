@@ -1,0 +1,90 @@
+import Analysis
+import Foundation
+
+/// What the gate's reports (validation, regression, JUnit, CI summary) say about the run besides
+/// the validation and the regression analysis: taken from the results file, so that `archbench
+/// report` writes the same files again.
+public struct GateContext: Sendable {
+    public var timestamp: String
+    public var workload: String
+    public var baseline: String
+    public var candidate: String
+    public var exitCode: Int32
+    /// Benchmark rounds that failed, with why.
+    public var failures: [String]
+    /// The analysis: root causes are cited next to the regressions they may explain.
+    public var analysis: SuiteAnalysis
+    public var regression: RegressionAnalysis?
+    /// The history file and this run's id in it, when it was recorded.
+    public var historyPath: String?
+    public var historyRun: Int64?
+    public var recommendations: [String]
+
+    public init(timestamp: String, workload: String, baseline: String, candidate: String, exitCode: Int32, failures: [String],
+                analysis: SuiteAnalysis, regression: RegressionAnalysis?, historyPath: String?, historyRun: Int64?,
+                recommendations: [String]) {
+        self.timestamp = timestamp
+        self.workload = workload
+        self.baseline = baseline
+        self.candidate = candidate
+        self.exitCode = exitCode
+        self.failures = failures
+        self.analysis = analysis
+        self.regression = regression
+        self.historyPath = historyPath
+        self.historyRun = historyRun
+        self.recommendations = recommendations
+    }
+
+    /// The top kernel-side cause of `benchmark`'s slow requests on `architecture`, as a sentence.
+    func cause(_ architecture: String, _ benchmark: String) -> String? {
+        analysis.rootCauses[architecture]?[benchmark]?.first.map { $0.sentence(benchmark: benchmark) }
+    }
+}
+
+/// Figures as the reports print them, by metric.
+enum Figure {
+    static func value(_ value: Double, metric: String) -> String {
+        if metric.hasSuffix("_ms") { return String(format: value < 10 ? "%.3f ms" : "%.1f ms", value) }
+        if metric == "success_rate" { return String(format: "%.2f%%", value * 100) }
+        if metric.hasSuffix("bytes") { return ProbeReport.bytes(UInt64(max(0, value).rounded())) }
+        return String(format: "%.1f/s", value)
+    }
+
+    static func percent(_ value: Double) -> String { String(format: "%+.1f%%", value) }
+
+    static func interval(_ ci: [Double]?) -> String {
+        guard let ci, ci.count == 2 else { return "n/a" }
+        return "[\(percent(ci[0])), \(percent(ci[1]))]"
+    }
+
+    /// Columns padded to the widest cell of each.
+    static func table(_ rows: [[String]], indent: String = "  ") -> [String] {
+        guard let columns = rows.map(\.count).max() else { return [] }
+        let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
+        return rows.map { row in
+            indent + row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+    }
+}
+
+extension ValidationCheck {
+    /// `pass`, `pass (within noise)`, `warning`, `CRITICAL`.
+    public var verdictText: String {
+        switch verdict {
+        case .pass: withinNoise ? "pass (within noise)" : "pass"
+        case .warning: "warning"
+        case .critical: "CRITICAL"
+        }
+    }
+
+    /// "api_response_times latency_p95_ms GET /api/users: 1.210 ms → 31.4 ms (+2495.0%, 95% CI
+    /// [+2100.3%, +2890.1%]; critical at +25%)".
+    public var sentence: String {
+        "\(name): \(Figure.value(baseline, metric: metric)) → \(Figure.value(candidate, metric: metric))"
+            + " (\(Figure.percent(changePct)), 95% CI \(Figure.interval(ci95Pct)); warning at \(Figure.percent(warningPct)),"
+            + " critical at \(Figure.percent(criticalPct)))"
+    }
+}

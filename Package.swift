@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Recording", "Analysis", "History"]),
         .testTarget(name: "HistoryTests", dependencies: ["History", "Analysis", "TestSupport"]),
-        .testTarget(name: "SuiteTests", dependencies: ["Suite", "Load", "CLoadGen", "Recording", "Analysis", "Backends", "TestSupport", "archbench"]),
+        .testTarget(name: "SuiteTests", dependencies: ["Suite", "Load", "CLoadGen", "Recording", "Analysis", "History", "Backends", "TestSupport", "archbench"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "ArchbenchCore", "Recording", "TestSupport", "ab-pausehelper"]),
         .testTarget(
             name: "CLITests",

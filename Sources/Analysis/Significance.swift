@@ -173,19 +173,20 @@ public struct Significance: Sendable {
     }
 
     /// The delta of a figure known only per round (an endpoint's P95, a sweep's maximum): the
-    /// interval is Student's t over the rounds' own figures (`roundInterval`), within noise when
-    /// there are fewer than 3 rounds in all. `why` says in the method why the blocks were not used.
+    /// interval is Student's t over the rounds' own figures (`roundInterval`). Nil with fewer than
+    /// 3 rounds in all: with no interval there is no verdict, and the validation judges the change
+    /// by its size alone. `why` says in the method why the blocks were not used.
     public func figuresDelta(benchmark: String, metric: DeltaMetric, endpoint: String? = nil, baseline: Double, candidate: Double,
                              baselineFigures: [Double], candidateFigures: [Double], why: String) -> Delta? {
         guard baseline != 0, !baselineFigures.isEmpty, !candidateFigures.isEmpty else { return nil }
         let change = (candidate - baseline) / abs(baseline) * 100
-        let roundInterval = Self.roundInterval(baselineFigures, candidateFigures, change: change, confidence: confidence)
-        let (low, high) = roundInterval ?? (change, change)
-        let valid = roundInterval != nil && (low > 0 || high < 0)
+        guard let (low, high) = Self.roundInterval(baselineFigures, candidateFigures, change: change, confidence: confidence)
+        else { return nil }
+        let changed = low > 0 || high < 0
         return Delta(benchmark: benchmark, metric: metric.rawValue, baseline: baseline, candidate: candidate,
                      changePct: change, ci95Pct: [low, high], effectSize: Self.cliffsDelta(baselineFigures, candidateFigures),
                      pValue: Statistics.mannWhitney(candidateFigures, baselineFigures)?.pValue ?? 1,
-                     verdict: valid ? ((high < 0) != metric.higherIsBetter ? .better : .worse) : .withinNoise,
+                     verdict: changed ? ((high < 0) != metric.higherIsBetter ? .better : .worse) : .withinNoise,
                      samples: [baselineFigures.count, candidateFigures.count],
                      method: "Student's t over the rounds' own figures (\(why))", endpoint: endpoint)
     }

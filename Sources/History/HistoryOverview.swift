@@ -63,7 +63,19 @@ public struct HistoryOverview: Codable, Sendable {
         }
         let judged = metric == nil ? all : selected
         return HistoryOverview(history: store.path, runs: runs, metric: metric, keySeries: keySeries, series: selected,
-                               changePoints: judged.flatMap { detector.changePoints($0.points, key: $0.key) },
-                               trends: judged.compactMap { detector.trend($0.points, key: $0.key) })
+                               changePoints: judged.flatMap { series in
+                                   detector.changePoints(series.points, key: series.key).map { point in
+                                       var point = point
+                                       point.workload = series.workload
+                                       return point
+                                   }
+                               },
+                               trends: judged.compactMap { series in
+                                   detector.trend(series.points, key: series.key).map { trend in
+                                       var trend = trend
+                                       trend.workload = series.workload
+                                       return trend
+                                   }
+                               })
     }
 }

@@ -72,7 +72,9 @@ public final class HistoryStore: Sendable {
     static let busyTimeout: TimeInterval = 30
 
     /// Opens the history at `path`, creating it if missing. `readOnly` opens an existing one only,
-    /// and writes nothing to it (`archbench history`).
+    /// and writes nothing to it (`archbench history`); SQLite may leave the -wal and -shm files a
+    /// WAL database's readers share, which the next writer uses — they are not removed, as a run
+    /// writing at the same time may hold them.
     public init(path: String, readOnly: Bool = false) throws(HistoryError) {
         self.path = path
         let exists = FileManager.default.fileExists(atPath: path)
@@ -213,6 +215,15 @@ public final class HistoryStore: Sendable {
                 }
                 return id
             }
+        } catch {
+            throw HistoryError(path: path, message: Self.explain(error))
+        }
+    }
+
+    /// Takes a run and its metrics out again (its results file could not be written).
+    public func delete(run id: Int64) throws(HistoryError) {
+        do {
+            try pool.write { db in try db.execute(sql: "DELETE FROM run WHERE id = ?", arguments: [id]) }
         } catch {
             throw HistoryError(path: path, message: Self.explain(error))
         }

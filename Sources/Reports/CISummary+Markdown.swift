@@ -10,7 +10,7 @@ public enum CISummary {
             "## archbench: \(passed ? "✅ passed" : "❌ failed") — \(validation.rating.rawValue)",
             "",
             "`\(context.candidate)` (candidate) against `\(context.baseline)` (baseline), workload `\(context.workload)`, \(context.timestamp).",
-            "Exit \(context.exitCode). Rating \(validation.rating.rawValue): \(validation.ratingReason).",
+            "Exit \(context.exitCode): \(context.exitReason). Rating \(validation.rating.rawValue): \(validation.ratingReason).",
             "",
             "| requirement | result | checks | warnings | critical |",
             "|---|---|---:|---:|---:|",
@@ -40,6 +40,7 @@ public enum CISummary {
             for finding in regression.findings {
                 lines.append("- \(finding.severity == .critical ? "🔴" : "🟡") \(cell(finding.sentence))")
             }
+            lines += regression.notes.map { "- note: \(cell($0))" }
         }
         let causes = [context.baseline, context.candidate].compactMap { architecture in
             context.analysis.topCause(of: architecture).map { "- `\(architecture)`: \(cell($0.cause.sentence(benchmark: $0.benchmark)))" }
@@ -48,6 +49,11 @@ public enum CISummary {
             lines.append("")
             lines.append("**Kernel-side causes of slow requests**")
             lines += causes
+        }
+        if !context.failures.isEmpty {
+            lines.append("")
+            lines.append("**Failed rounds**")
+            lines += context.failures.map { "- \(cell($0))" }
         }
         if !context.recommendations.isEmpty {
             lines.append("")

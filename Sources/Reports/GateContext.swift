@@ -2,14 +2,15 @@ import Analysis
 import Foundation
 
 /// What the gate's reports (validation, regression, JUnit, CI summary) say about the run besides
-/// the validation and the regression analysis: taken from the results file, so that `archbench
-/// report` writes the same files again.
+/// the validation and the regression analysis.
 public struct GateContext: Sendable {
     public var timestamp: String
     public var workload: String
     public var baseline: String
     public var candidate: String
     public var exitCode: Int32
+    /// Why the exit code is what it is ("2 critical check(s), 1 critical regression(s) against the history").
+    public var exitReason: String
     /// Benchmark rounds that failed, with why.
     public var failures: [String]
     /// The analysis: root causes are cited next to the regressions they may explain.
@@ -20,7 +21,8 @@ public struct GateContext: Sendable {
     public var historyRun: Int64?
     public var recommendations: [String]
 
-    public init(timestamp: String, workload: String, baseline: String, candidate: String, exitCode: Int32, failures: [String],
+    public init(timestamp: String, workload: String, baseline: String, candidate: String, exitCode: Int32, exitReason: String,
+                failures: [String],
                 analysis: SuiteAnalysis, regression: RegressionAnalysis?, historyPath: String?, historyRun: Int64?,
                 recommendations: [String]) {
         self.timestamp = timestamp
@@ -28,6 +30,7 @@ public struct GateContext: Sendable {
         self.baseline = baseline
         self.candidate = candidate
         self.exitCode = exitCode
+        self.exitReason = exitReason
         self.failures = failures
         self.analysis = analysis
         self.regression = regression
@@ -81,10 +84,11 @@ extension ValidationCheck {
     }
 
     /// "api_response_times latency_p95_ms GET /api/users: 1.210 ms → 31.4 ms (+2495.0%, 95% CI
-    /// [+2100.3%, +2890.1%]; critical at +25%)".
+    /// [+2100.3%, +2890.1%], judged +2100.3%; warning at +10.0%, critical at +25.0%)".
     public var sentence: String {
-        "\(name): \(Figure.value(baseline, metric: metric)) → \(Figure.value(candidate, metric: metric))"
-            + " (\(Figure.percent(changePct)), 95% CI \(Figure.interval(ci95Pct)); warning at \(Figure.percent(warningPct)),"
+        let judged = withinNoise ? ", within noise" : ci95Pct == nil ? "" : ", judged \(Figure.percent(judgedPct))"
+        return "\(name): \(Figure.value(baseline, metric: metric)) → \(Figure.value(candidate, metric: metric))"
+            + " (\(Figure.percent(changePct)), 95% CI \(Figure.interval(ci95Pct))\(judged); warning at \(Figure.percent(warningPct)),"
             + " critical at \(Figure.percent(criticalPct)))"
     }
 }

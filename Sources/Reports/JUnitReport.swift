@@ -29,6 +29,16 @@ public enum JUnitReport {
                            note: String(format: "%@: %@ (quality score %.1f)", validation.rating.rawValue, validation.ratingReason,
                                         validation.qualityScore))
         suites.append((Requirement.overallQuality.rawValue, [overall]))
+        // What else decides the exit code: failed rounds, a history that could not be used.
+        let historyTrouble = (context.regression?.notes ?? []).filter { $0.contains("could not be") }
+        suites.append(("run", [
+            Case(name: "benchmark rounds", classname: "archbench.run",
+                 failure: context.failures.isEmpty ? nil : ("\(context.failures.count) round(s) failed: \(context.failures.joined(separator: "; "))", "rounds"),
+                 note: context.failures.isEmpty ? "every round ran" : context.failures.joined(separator: "\n")),
+            Case(name: "run history", classname: "archbench.run",
+                 failure: historyTrouble.isEmpty ? nil : (historyTrouble.joined(separator: "; "), "history"),
+                 note: context.historyPath.map { "recorded in \($0)" + (context.historyRun.map { " as run #\($0)" } ?? "") } ?? "no history"),
+        ]))
         if let regression = context.regression {
             let cases = regression.findings.map { finding in
                 Case(name: "\(finding.key.name) \(finding.kind.rawValue)", classname: "archbench.history.\(finding.architecture)",

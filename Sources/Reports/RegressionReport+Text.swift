@@ -23,8 +23,10 @@ extension RegressionAnalysis {
         lines.append("AGAINST THE HISTORY (\(historyRuns) earlier run(s) of workload \(context.workload)\(where_)"
             + (context.historyRun.map { "; this run is #\($0)" } ?? "") + ")")
         lines.append(String(format: "  method: robust z-score against the median of the last %d runs since the series' last change point"
-            + " (spread 1.4826 × MAD, at least %.0f%% of the median); a finding needs z ≥ %.0f in the worse direction and a change"
-            + " past the thresholds table", detector.baselineRuns, detector.spreadFloorPct, detector.zThreshold))
+            + " (spread 1.4826 × MAD, at least %.0f%% of the median); a finding needs, in the worse direction, z past Student's t"
+            + " prediction bound for that many runs (%.1f for 3, %.1f for 5, %.1f for 10) and a change past the thresholds table",
+            detector.baselineRuns, detector.spreadFloorPct, detector.criticalZ(runs: 3), detector.criticalZ(runs: 5),
+            detector.criticalZ(runs: 10)))
         if historyRuns == 0 { lines.append("  no earlier runs: this run starts the history") }
         for finding in findings {
             lines.append("  \(finding.severity == .critical ? "CRITICAL" : "WARNING ") \(finding.sentence)")
@@ -65,8 +67,8 @@ extension RegressionFinding {
                 + " over \(runs) runs (\(Figure.percent(changePct)), z \(String(format: "%.1f", robustZ ?? 0));"
                 + " warning at \(Figure.percent(warningPct)), critical at \(Figure.percent(criticalPct)))"
         case .trend:
-            return "\(name): a sustained trend, \(Figure.value(reference, metric: metric)) → \(Figure.value(current, metric: metric))"
-                + " over the last \(runs) runs (\(Figure.percent(changePct)) fitted, Mann–Kendall p \(String(format: "%.2g", pValue ?? 1)))"
+            return "\(name): a sustained trend, fitted \(Figure.value(reference, metric: metric)) → \(Figure.value(current, metric: metric))"
+                + " over the last \(runs) runs (\(Figure.percent(changePct)); Mann–Kendall p \(String(format: "%.2g", pValue ?? 1)))"
         }
     }
 }
@@ -74,8 +76,9 @@ extension RegressionFinding {
 extension SeriesChangePoint {
     /// "candidate api_response_times.latency_p95_ms: from run #3, mean 19.9 ms → 39.2 ms (+97.0%, p 1e-05)".
     var line: String {
-        "\(architecture) " + SeriesKey(architecture: architecture, benchmark: benchmark, metric: metric, endpoint: endpoint ?? "").name
-            + ": from run #\(run), mean \(Figure.value(meanBefore, metric: metric)) → \(Figure.value(meanAfter, metric: metric))"
+        (workload.map { "[\($0)] " } ?? "") + "\(architecture) "
+            + SeriesKey(architecture: architecture, benchmark: benchmark, metric: metric, endpoint: endpoint ?? "").name
+            + ": from " + (run == RegressionDetector.thisRun ? "this run (not recorded)" : "run #\(run)") + ", mean \(Figure.value(meanBefore, metric: metric)) → \(Figure.value(meanAfter, metric: metric))"
             + " (\(Figure.percent(changePct)), p \(String(format: "%.2g", pValue)))"
     }
 }
@@ -83,7 +86,8 @@ extension SeriesChangePoint {
 extension SeriesTrend {
     /// "candidate api_response_times.latency_p95_ms: worsening +4.0% per run over the last 5 runs (p 0.028)".
     var line: String {
-        "\(architecture) " + SeriesKey(architecture: architecture, benchmark: benchmark, metric: metric, endpoint: endpoint ?? "").name
+        (workload.map { "[\($0)] " } ?? "") + "\(architecture) "
+            + SeriesKey(architecture: architecture, benchmark: benchmark, metric: metric, endpoint: endpoint ?? "").name
             + ": \(direction) \(Figure.percent(slopePctPerRun)) per run over the last \(runs) runs (p \(String(format: "%.2g", pValue)))"
     }
 }

@@ -11,10 +11,10 @@ extension ValidationOutcome {
             "",
             "RATING   \(rating.rawValue): \(ratingReason)",
             String(format: "QUALITY  %.1f of 100 (passes count 1, warnings ½, critical 0)", qualityScore),
-            "GATE     exit \(context.exitCode): " + (failed ? "a check is critical" : "no check is critical")
-                + (context.failures.isEmpty ? "" : "; \(context.failures.count) round(s) failed"),
+            "GATE     exit \(context.exitCode): \(context.exitReason)",
             "",
-            "THRESHOLDS (change against the baseline; warning / critical; a change within noise passes)",
+            "THRESHOLDS (change against the baseline, judged by its 95% interval's end nearest zero; warning / critical;"
+                + " a change within noise passes)",
         ]
         let table = Thresholds.seed.merging(thresholds) { $1 }
         for metric in Thresholds.metrics {
@@ -35,11 +35,11 @@ extension ValidationOutcome {
             guard !own.isEmpty else { continue }
             lines.append("")
             lines.append(requirement.rawValue.uppercased())
-            var rows = [["benchmark", "metric", "baseline", "candidate", "change", "95% CI", "warn / crit", "verdict"]]
+            var rows = [["benchmark", "metric", "baseline", "candidate", "change", "95% CI", "judged", "warn / crit", "verdict"]]
             for check in own {
                 rows.append([check.benchmark, check.metric + (check.endpoint.map { " \($0)" } ?? ""),
                              Figure.value(check.baseline, metric: check.metric), Figure.value(check.candidate, metric: check.metric),
-                             Figure.percent(check.changePct), Figure.interval(check.ci95Pct),
+                             Figure.percent(check.changePct), Figure.interval(check.ci95Pct), Figure.percent(check.judgedPct),
                              "\(Figure.percent(check.warningPct)) / \(Figure.percent(check.criticalPct))", check.verdictText])
             }
             lines += Figure.table(rows)

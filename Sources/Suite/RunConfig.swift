@@ -16,8 +16,8 @@ public struct RunConfig: Sendable, Equatable {
     /// the file has none. Each is checked signed as its metric regresses: throughput and success_rate
     /// fall (warning ≤ 0, critical ≤ warning), latency and memory rise (warning ≥ 0, critical ≥ warning).
     public var thresholds: [String: ThresholdSpec]
-    /// The config file's FNV-1a digest, or `embedded` for the built-in default: the history tells
-    /// runs of different configs apart by it.
+    /// The config file's FNV-1a digest, or `embedded` for the built-in default: the history records
+    /// it, and the regression report says when earlier runs had another.
     public var digest = "embedded"
 
     public var architectures: [ArchitectureSpec] { [baseline, candidate] }

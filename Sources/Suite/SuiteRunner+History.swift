@@ -53,46 +53,44 @@ extension SuiteRunner {
         return metrics
     }
 
-    /// This run against the history of its workload, then recorded in it. A history that cannot
-    /// be written to is said in the notes and makes the exit code 3; the results are written anyway.
+    /// This run against the history of its workload, then recorded in it (even when the history
+    /// could not be read). `failed` says that either step failed; the notes say which.
     func compareWithHistory(_ store: HistoryStore, results: [String: [String: BenchmarkResult]], rounds: [BenchmarkRound],
-                            validation: ValidationOutcome, run: (Int32, RegressionAnalysis) -> HistoryRun)
-        -> (RegressionAnalysis, HistoryReference, recorded: Bool) {
+                            entry: (RegressionAnalysis) -> HistoryRun) -> (RegressionAnalysis, HistoryReference, failed: Bool) {
         let metrics = Self.historyMetrics(results, rounds: rounds)
         let environment = RunEnvironment.current()
         var reference = HistoryReference(path: store.path, run: nil, host: environment.host, kernel: environment.kernel,
                                          commit: environment.commit, configDigest: config.digest)
-        var regression: RegressionAnalysis
+        var regression = RegressionAnalysis()
+        var failed = false
         do {
             let earlier = try store.runs(workload: options.workload.name)
             regression = RegressionDetector().analyse(history: try store.series(workload: options.workload.name), current: metrics,
                                                       run: nil, earlierRuns: earlier.count, thresholds: config.thresholds)
+            let others = earlier.filter { $0.configDigest != config.digest || $0.host != environment.host }.count
+            if others > 0 {
+                regression.notes.append("\(others) of the \(earlier.count) earlier runs had another config or host: they are compared all the same")
+            }
         } catch {
-            var failed = RegressionAnalysis()
-            failed.notes.append("the history could not be read: \(error)")
-            return (failed, reference, false)
+            regression.notes.append("the history could not be read, so this run was not compared with it: \(error)")
+            failed = true
         }
-        var entry = run(gateExitCode(validation, regression), regression)
-        entry.host = environment.host
-        entry.kernel = environment.kernel
-        entry.commit = environment.commit
-        entry.configDigest = config.digest
+        var run = entry(regression)
+        run.host = environment.host
+        run.kernel = environment.kernel
+        run.commit = environment.commit
+        run.configDigest = config.digest
         do {
-            let id = try store.record(entry, metrics: metrics)
+            let id = try store.record(run, metrics: metrics)
             reference.run = id
-            for index in regression.changePoints.indices where regression.changePoints[index].run == -1 {
+            for index in regression.changePoints.indices where regression.changePoints[index].run == RegressionDetector.thisRun {
                 regression.changePoints[index].run = id
             }
-            return (regression, reference, true)
         } catch {
-            regression.notes.append("this run could not be recorded: \(error)")
-            return (regression, reference, false)
+            regression.notes.append("this run could not be recorded in the history: \(error)")
+            failed = true
         }
-    }
-
-    /// 1 when a validation check or a history regression is critical, 0 otherwise.
-    func gateExitCode(_ validation: ValidationOutcome, _ regression: RegressionAnalysis?) -> Int32 {
-        validation.failed || regression?.critical == true ? 1 : 0
+        return (regression, reference, failed)
     }
 }
 

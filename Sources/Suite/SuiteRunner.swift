@@ -191,22 +191,23 @@ public final class SuiteRunner {
         if interrupted.signal != nil {
             console.line("  skipped: an interrupted run is neither compared with the history nor recorded in it")
         } else {
-            let (found, reference, recorded) = compareWithHistory(history, results: results, rounds: rounds, validation: validation) { code, found in
+            let (found, reference, failed) = compareWithHistory(history, results: results, rounds: rounds) { found in
                 HistoryRun(startedAt: timestamp, host: "", kernel: "", commit: nil, workload: options.workload.name, configDigest: "",
                            baseline: config.baseline.name, candidate: config.candidate.name, rating: validation.rating.rawValue,
-                           exitCode: failures.isEmpty ? code : Int32(1), checksPassed: validation.passed, checksTotal: validation.checks.count,
+                           exitCode: Self.gate(validation, found, failures: failures, historyFailed: false).code,
+                           checksPassed: validation.passed, checksTotal: validation.checks.count,
                            criticalRegressions: found.findings.filter { $0.severity == .critical }.count, resultsFile: resultsPath,
                            durationS: Date().timeIntervalSince(started))
             }
             regression = found
             historyReference = reference
-            historyFailed = !recorded
+            historyFailed = failed
             for line in Self.regressionLines(found, reference: reference) { console.line(line) }
         }
 
         console.line("📊 Generating performance reports...")
-        var exitCode: Int32 = interrupted.signal.map { 128 + $0 }
-            ?? (historyFailed ? 3 : !failures.isEmpty ? 1 : gateExitCode(validation, regression))
+        let gate = Self.gate(validation, regression, failures: failures, historyFailed: historyFailed)
+        var exitCode: Int32 = interrupted.signal.map { 128 + $0 } ?? gate.code
         let recommendations = Self.recommendations(validation, failures: failures, candidate: config.candidate.name, analysis: analysis)
             + Self.recommendations(regression, analysis: analysis)
             + Self.recommendations(analysis, architectures: config.architectures.map(\.name))
@@ -218,31 +219,46 @@ public final class SuiteRunner {
             kernel: kernel, validation: validation, analysis: analysis, regression: regression, history: historyReference,
             failures: failures)
         let context = GateContext(timestamp: timestamp, workload: options.workload.name, baseline: config.baseline.name,
-                                  candidate: config.candidate.name, exitCode: exitCode, failures: failures, analysis: analysis,
-                                  regression: regression, historyPath: historyReference?.path, historyRun: historyReference?.run,
-                                  recommendations: recommendations)
+                                  candidate: config.candidate.name, exitCode: exitCode,
+                                  exitReason: interrupted.signal != nil ? "interrupted" : gate.reason, failures: failures,
+                                  analysis: analysis, regression: regression, historyPath: historyReference?.path,
+                                  historyRun: historyReference?.run, recommendations: recommendations)
+        // Each file on its own: one that cannot be written does not keep the others from being written.
         var files: [String] = []
-        func emit(_ name: String, _ text: String) throws {
-            let path = "\(directory)/\(name)"
-            try writeText(text, to: path)
-            files.append(path)
-            console.line("  \(path)")
+        var unwritten: [String] = []
+        func emit(_ path: String, _ data: () throws -> Data) {
+            do {
+                try AtomicFile.write(try data(), to: path)
+                files.append(path)
+                console.line("  \(path)")
+            } catch {
+                unwritten.append(path)
+                console.line("  ❌ cannot write \(path): \(error.localizedDescription)")
+            }
         }
-        try write(document, to: resultsPath)
-        files.append(resultsPath)
-        console.line("  \(resultsPath)")
-        try emit("validation_report_\(stamp).txt", validation.text(context, thresholds: config.thresholds))
-        try emit("regression_report_\(stamp).txt", (regression ?? RegressionAnalysis()).text(context, validation: validation))
-        try emit("junit_\(stamp).xml", JUnitReport.xml(validation, context: context, hostname: historyReference?.host ?? "localhost"))
         let summaryPath = "\(directory)/execution_summary_\(stamp).json"
-        let markdownPath = "\(directory)/ci_summary_\(stamp).md"
-        let written = files + [markdownPath, summaryPath] + (FileManager.default.fileExists(atPath: targetsLog) ? [targetsLog] : [])
-        try emit("ci_summary_\(stamp).md", CISummary.markdown(validation, context: context, files: written))
+        let paths = ["validation": "validation_report_\(stamp).txt", "regression": "regression_report_\(stamp).txt",
+                     "junit": "junit_\(stamp).xml", "markdown": "ci_summary_\(stamp).md"].mapValues { "\(directory)/\($0)" }
+        emit(resultsPath) { try JSONCoding.encoder().encode(document) }
+        if unwritten.contains(resultsPath), let run = historyReference?.run {
+            // The history must not point at a results file that does not exist.
+            do {
+                try history.delete(run: run)
+                console.line("  the run was taken out of the history again (#\(run)): its results file is missing")
+            } catch {
+                console.line("  ❌ the history keeps run #\(run), whose results file is missing: \(error)")
+            }
+        }
+        emit(paths["validation"]!) { Data(validation.text(context, thresholds: config.thresholds).utf8) }
+        emit(paths["regression"]!) { Data((regression ?? RegressionAnalysis()).text(context, validation: validation).utf8) }
+        emit(paths["junit"]!) { Data(JUnitReport.xml(validation, context: context, hostname: historyReference?.host ?? "localhost").utf8) }
+        let expected = files + [paths["markdown"]!, summaryPath] + (FileManager.default.fileExists(atPath: targetsLog) ? [targetsLog] : [])
+        emit(paths["markdown"]!) { Data(CISummary.markdown(validation, context: context, files: expected).utf8) }
         console.line("📈 Creating performance visualizations...")
         console.line(options.visualizations ? "  none yet: the dashboard, heatmap and traces are not built" : "  skipped (--no-visualizations)")
 
-        if historyFailed { exitCode = max(exitCode, 3) }
-        let summary = ExecutionSummary(
+        if interrupted.signal == nil, !unwritten.isEmpty { exitCode = ArchbenchExitCode.environment.rawValue }
+        var summary = ExecutionSummary(
             timestamp: document.timestamp, executionTimeS: Date().timeIntervalSince(started),
             benchmarksExecuted: Set(rounds.filter { $0.result != nil }.map(\.benchmark)).count,
             architectures: document.architectures, workload: options.workload.name,
@@ -250,11 +266,33 @@ public final class SuiteRunner {
             validationChecksTotal: validation.checks.count, requirementsPassed: validation.requirementsPassed,
             requirementsMeasured: validation.requirementsMeasured,
             regressions: (regression?.findings ?? []).map { "\($0.severity.rawValue): \($0.sentence)" },
-            recommendations: recommendations, failures: failures, filesWritten: written)
-        try write(summary, to: summaryPath)
-        console.line("  \(summaryPath)")
+            recommendations: recommendations, failures: failures,
+            filesWritten: files + (FileManager.default.fileExists(atPath: targetsLog) ? [targetsLog] : []))
+        summary.filesWritten.append(summaryPath)
+        emit(summaryPath) { try JSONCoding.encoder().encode(summary) }
+        if unwritten.contains(summaryPath) {
+            summary.filesWritten.removeLast()
+            if interrupted.signal == nil { exitCode = ArchbenchExitCode.environment.rawValue }
+            summary.exitCode = exitCode
+        }
         printSummary(summary, validation: validation, results: results)
         return SuiteOutcome(exitCode: exitCode, summary: summary, resultsPath: resultsPath)
+    }
+
+    /// The gate's exit code and why: 1 when a check or a regression against the history is
+    /// critical or a round failed; else 3 when the history could not be read or written; else 0
+    /// (docs/validation.md). A result file that cannot be written makes it 3 whatever it was.
+    static func gate(_ validation: ValidationOutcome, _ regression: RegressionAnalysis?, failures: [String],
+                     historyFailed: Bool) -> (code: Int32, reason: String) {
+        var reasons: [String] = []
+        let critical = validation.checks.filter { $0.verdict == .critical }.count
+        if critical > 0 { reasons.append("\(critical) critical check(s)") }
+        let regressions = regression?.findings.filter { $0.severity == .critical }.count ?? 0
+        if regressions > 0 { reasons.append("\(regressions) critical regression(s) against the history") }
+        if !failures.isEmpty { reasons.append("\(failures.count) round(s) failed") }
+        if !reasons.isEmpty { return (ArchbenchExitCode.validationFailed.rawValue, reasons.joined(separator: ", ")) }
+        if historyFailed { return (ArchbenchExitCode.environment.rawValue, "the run history could not be read or written") }
+        return (ArchbenchExitCode.success.rawValue, "no critical check, no critical regression against the history")
     }
 
     // MARK: - Steps

@@ -102,3 +102,24 @@ final class RegressionDetectorTests: XCTestCase {
         XCTAssertEqual(analysis.changePoints.map(\.run), [11])
     }
 }
+
+/// The z a shift needs: Student's t prediction bound for one new value, by the number of runs.
+final class CriticalZTests: XCTestCase {
+    func testAShortHistoryNeedsAFarLargerZ() {
+        let detector = RegressionDetector()
+        // t(0.999, n − 1) · √(1 + 1/n): scipy.stats.t.ppf(0.999, [2, 4, 9]) = 22.327, 7.173, 4.297.
+        XCTAssertEqual(detector.criticalZ(runs: 3), 22.327 * (4.0 / 3).squareRoot(), accuracy: 0.01)
+        XCTAssertEqual(detector.criticalZ(runs: 5), 7.173 * 1.2.squareRoot(), accuracy: 0.01)
+        XCTAssertEqual(detector.criticalZ(runs: 10), 4.297 * 1.1.squareRoot(), accuracy: 0.01)
+        XCTAssertEqual(detector.criticalZ(runs: 1000), 3.1, accuracy: 0.01)
+        XCTAssertEqual(detector.criticalZ(runs: 1), .infinity)
+        // The same +15% against a tight three-run history is no finding, against five it warns.
+        let key = SeriesKey(architecture: "a", benchmark: "b", metric: "latency_p95_ms")
+        func findings(_ history: [Double]) -> [RegressionFinding] {
+            detector.analyse(history: [key: history.enumerated().map { SeriesPoint(run: Int64($0.offset + 1), value: $0.element) }],
+                             current: [key: 1.15], run: 99, earlierRuns: history.count).findings
+        }
+        XCTAssertEqual(findings([1.0, 1.01, 0.99]), [])
+        XCTAssertEqual(findings([1.0, 1.01, 0.99, 1.0, 1.005]).map(\.severity), [.warning])
+    }
+}

@@ -108,6 +108,20 @@ final class RoundIntervalTests: XCTestCase {
         XCTAssertNil(Significance.roundInterval([1], [2], change: 100, confidence: 0.95))
     }
 
+    /// A figure known per round only has no verdict with fewer than 3 rounds in all: no delta, so
+    /// the validation judges its change by size (a zero-width "interval" must not read as noise).
+    func testAFigureOfTooFewRoundsHasNoDelta() throws {
+        let significance = Significance()
+        XCTAssertNil(significance.figuresDelta(benchmark: "b", metric: .latencyP95, endpoint: "GET /x", baseline: 1, candidate: 26,
+                                               baselineFigures: [1], candidateFigures: [26], why: "test"))
+        let delta = try XCTUnwrap(significance.figuresDelta(benchmark: "b", metric: .latencyP95, endpoint: "GET /x", baseline: 1,
+                                                            candidate: 26, baselineFigures: [1, 1.02], candidateFigures: [26, 25.5],
+                                                            why: "test"))
+        XCTAssertEqual(delta.verdict, .worse)
+        XCTAssertEqual(delta.endpoint, "GET /x")
+        XCTAssertGreaterThan(delta.ci95Pct[0], 0)
+    }
+
     /// A sweep's rounds are judged by their own figures alone: rounds that scatter widely are within
     /// noise however different their means, rounds that agree are a change.
     func testRoundsOfSeveralLoadsAreJudgedByTheirOwnFigures() throws {

@@ -4,18 +4,22 @@ import XCTest
 /// The thresholds table at its edges, the within-noise rule, the requirements and every rating rule
 /// (docs/validation.md).
 final class ValidationTests: XCTestCase {
-    func figure(_ threshold: String, _ baseline: Double, _ candidate: Double, delta: DeltaVerdict? = nil,
+    /// A figure with the analysis's delta: a tight interval (±1 point) around the change when it is
+    /// one, an interval that includes zero when it is within noise; `ci` overrides it.
+    func figure(_ threshold: String, _ baseline: Double, _ candidate: Double, delta: DeltaVerdict? = nil, ci: [Double]? = nil,
                 requirement: Requirement = .noRegression) -> ValidationFigure {
-        ValidationFigure(requirement: requirement, benchmark: "b", metric: threshold, threshold: threshold, baseline: baseline,
-                         candidate: candidate, delta: delta.map {
-                             Delta(benchmark: "b", metric: threshold, baseline: baseline, candidate: candidate,
-                                   changePct: (candidate - baseline) / baseline * 100, ci95Pct: [-1, 1], effectSize: 0,
-                                   pValue: 1, verdict: $0, samples: [3, 3], method: "test")
-                         })
+        let change = (candidate - baseline) / baseline * 100
+        return ValidationFigure(requirement: requirement, benchmark: "b", metric: threshold, threshold: threshold, baseline: baseline,
+                                candidate: candidate, delta: delta.map {
+                                    Delta(benchmark: "b", metric: threshold, baseline: baseline, candidate: candidate, changePct: change,
+                                          ci95Pct: ci ?? ($0 == .withinNoise ? [min(-1, change - 1), max(1, change + 1)] : [change - 1, change + 1]),
+                                          effectSize: 0, pValue: 1, verdict: $0, samples: [3, 3], method: "test")
+                                })
     }
 
-    func verdict(_ threshold: String, _ baseline: Double, _ candidate: Double, delta: DeltaVerdict? = nil) -> ValidationCheck.Verdict? {
-        Validation.judge([figure(threshold, baseline, candidate, delta: delta)]).checks.first?.verdict
+    func verdict(_ threshold: String, _ baseline: Double, _ candidate: Double, delta: DeltaVerdict? = nil,
+                 ci: [Double]? = nil) -> ValidationCheck.Verdict? {
+        Validation.judge([figure(threshold, baseline, candidate, delta: delta, ci: ci)]).checks.first?.verdict
     }
 
     func testEachSeedThresholdAtItsEdges() {
@@ -37,8 +41,25 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(verdict("latency", 10, 20, delta: .worse), .critical)
         let check = try XCTUnwrap(Validation.judge([figure("latency", 10, 20, delta: .withinNoise)]).checks.first)
         XCTAssertEqual(check.significance, "within_noise")
-        XCTAssertEqual(check.ci95Pct, [-1, 1])
+        XCTAssertEqual(check.ci95Pct, [-1, 101])
         XCTAssertEqual(check.changePct, 100)
+        XCTAssertEqual(check.judgedPct, 0)
+    }
+
+    func testAChangeIsJudgedByTheEndOfItsIntervalNearestZero() throws {
+        // +30% latency: critical if even the interval's low end reaches +25%, a warning if that end
+        // is only past +10%, a pass if it is under +10% (a change, but maybe a small one).
+        XCTAssertEqual(verdict("latency", 10, 13, delta: .worse, ci: [26, 34]), .critical)
+        XCTAssertEqual(verdict("latency", 10, 13, delta: .worse, ci: [12, 48]), .warning)
+        XCTAssertEqual(verdict("latency", 10, 13, delta: .worse, ci: [2, 60]), .pass)
+        // A fall of throughput: the end nearest zero is the upper one.
+        XCTAssertEqual(verdict("throughput", 100, 70, delta: .worse, ci: [-45, -16]), .critical)
+        XCTAssertEqual(verdict("throughput", 100, 70, delta: .worse, ci: [-45, -14]), .warning)
+        let check = try XCTUnwrap(Validation.judge([figure("throughput", 100, 70, delta: .worse, ci: [-45, -14])]).checks.first)
+        XCTAssertEqual(check.judgedPct, -14)
+        XCTAssertEqual(check.changePct, -30, accuracy: 1e-9)
+        // No interval: the change itself.
+        XCTAssertEqual(verdict("latency", 10, 13), .critical)
     }
 
     func testConfiguredThresholdsReplaceTheSeedsRowByRow() {

@@ -87,6 +87,7 @@ final class HistoryStoreTests: XCTestCase {
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before, "the file was changed", file: file, line: line)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path + "-wal"), "a WAL file was made", file: file, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + "-shm"), "a shared-memory file was made", file: file, line: line)
     }
 
     func testAFileThatIsNotADatabaseIsReportedAndLeftUntouched() throws {
@@ -114,6 +115,46 @@ final class HistoryStoreTests: XCTestCase {
         let path = directory.appending(path: "other.sqlite").path
         try sqlite(path, "CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices VALUES (1, 9.5);")
         try assertRefusedAndUntouched(path, "not an archbench history")
+    }
+
+    func testAHistoryFromANewerArchbenchIsReportedAndLeftUntouched() throws {
+        let path = directory.appending(path: "history.sqlite").path
+        try HistoryStore(path: path).record(entry(), metrics: [p95: 1])
+        try sqlite(path, "INSERT INTO grdb_migrations VALUES ('v9: from the future'); PRAGMA wal_checkpoint(TRUNCATE);")
+        try assertRefusedAndUntouched(path, "written by a newer archbench")
+    }
+
+    func testReadingOnlyWritesNothingAndNeedsTheFile() throws {
+        let path = directory.appending(path: "history.sqlite").path
+        XCTAssertThrowsError(try HistoryStore(path: path, readOnly: true)) { error in
+            XCTAssertEqual((error as? HistoryError)?.exitCode, .usage, "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path), "reading made the file")
+        do {
+            let store = try HistoryStore(path: path)
+            try store.record(entry(), metrics: [p95: 1])
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + "-wal"), "the writer left its WAL behind")
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        do {
+            let reader = try HistoryStore(path: path, readOnly: true)
+            XCTAssertEqual(try reader.runs().count, 1)
+            XCTAssertThrowsError(try reader.record(entry(), metrics: [:]), "a read-only history took a write")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before)
+        XCTAssertEqual((try? Data(contentsOf: URL(fileURLWithPath: path + "-wal")))?.count ?? 0, 0, "the reader wrote to the WAL")
+        XCTAssertEqual(try HistoryStore(path: path).record(entry(), metrics: [:]), 2, "a writer goes on after the reader")
+    }
+
+    func testADeletedRunTakesItsMetricsWithIt() throws {
+        let path = directory.appending(path: "history.sqlite").path
+        let store = try HistoryStore(path: path)
+        let first = try store.record(entry(), metrics: [p95: 1, users: 2])
+        let second = try store.record(entry(), metrics: [p95: 3])
+        try store.delete(run: first)
+        XCTAssertEqual(try store.runs().map(\.id), [second])
+        XCTAssertEqual(try store.series(workload: "default"), [p95: [SeriesPoint(run: second, value: 3)]])
+        XCTAssertEqual(try sqlite(path, "SELECT count(*) FROM metric;"), "1")
     }
 
     func testAnEmptyFileBecomesAHistory() throws {

@@ -38,7 +38,8 @@ final class GateReportsTests: XCTestCase {
                                                  endpoint: nil, kind: .shift, severity: .critical, current: 31.4, reference: 1.2, runs: 5,
                                                  changePct: 2516.7, robustZ: 80, pValue: nil, warningPct: 10, criticalPct: 25)]
         let context = GateContext(timestamp: "2026-11-30T10:00:00Z", workload: "default", baseline: "monolithic", candidate: "microservices",
-                                  exitCode: 1, failures: [], analysis: SuiteAnalysis(), regression: regression, historyPath: "h.sqlite",
+                                  exitCode: 1, exitReason: "1 critical check(s), 1 critical regression(s) against the history",
+                                  failures: ["api_response_times on microservices, round 2: the architecture's processes died"], analysis: SuiteAnalysis(), regression: regression, historyPath: "h.sqlite",
                                   historyRun: 6, recommendations: ["🔴 fix it"])
         return (validation, context)
     }
@@ -66,19 +67,21 @@ final class GateReportsTests: XCTestCase {
         // Independently of the schema: one test case per check, the overall rating, the history finding.
         let document = try XMLDocument(data: Data(xml.utf8))
         let cases = try document.nodes(forXPath: "//testcase")
-        XCTAssertEqual(cases.count, validation.checks.count + 1 + 1)
+        XCTAssertEqual(cases.count, validation.checks.count + 1 + 2 + 1, "checks, the rating, rounds and history, the history finding")
         let failures = try document.nodes(forXPath: "//testcase/failure").compactMap { ($0 as? XMLElement)?.attribute(forName: "message")?.stringValue }
-        XCTAssertEqual(failures.count, 3, "the critical check, POOR, the critical history regression: \(failures)")
+        XCTAssertEqual(failures.count, 4, "the critical check, POOR, the failed round, the critical history regression: \(failures)")
+        XCTAssertTrue(failures.contains { $0.hasPrefix("1 round(s) failed: api_response_times on microservices, round 2") }, "\(failures)")
         XCTAssertTrue(failures.contains { $0.contains("GET /api/items?limit=20&x=<1>: 1.200 ms → 31.4 ms (+2516.7%") }, "\(failures)")
         let root0 = try XCTUnwrap(document.rootElement())
         XCTAssertEqual(root0.attribute(forName: "tests")?.stringValue, "\(cases.count)")
-        XCTAssertEqual(root0.attribute(forName: "failures")?.stringValue, "3")
+        XCTAssertEqual(root0.attribute(forName: "failures")?.stringValue, "4")
     }
 
     func testTheValidationReportListsEachCheckWithItsNumbersIntervalThresholdsAndVerdict() {
         let (validation, context) = sample()
         let text = validation.text(context, thresholds: [:])
         XCTAssertTrue(text.contains("RATING   POOR: 1 of 4 checks critical"), text)
+        XCTAssertTrue(text.contains("GATE     exit 1: 1 critical check(s), 1 critical regression(s) against the history"), text)
         let lines = text.split(separator: "\n").map(String.init)
         let endpoint = lines.first { $0.contains("latency_p95_ms GET /api/items") && $0.contains("CRITICAL") }
         XCTAssertNotNil(endpoint, text)

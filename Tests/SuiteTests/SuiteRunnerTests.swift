@@ -1,6 +1,7 @@
 import Analysis
 import CLoadGen
 import Foundation
+import History
 import Load
 import Recording
 @testable import Suite
@@ -119,5 +120,82 @@ final class CombineTests: XCTestCase {
         guard case .number(let growth)? = result.metadata["rss_growth_bytes_per_s"] else { return XCTFail("no growth") }
         XCTAssertEqual(growth, 1000, accuracy: 1e-6, "the leak detector's slope of the floor")
         XCTAssertEqual(result.metadata["rss_peak_bytes.svc.2"], .number(5000))
+    }
+}
+
+/// A benchmark whose figures the test sets: the same for both architectures, a little noise from
+/// run to run, and a factor on latency that the test raises to make a regression.
+final class ScriptedBenchmark: Benchmark, @unchecked Sendable {
+    let name = "scripted"
+    private let lock = NSLock()
+    private var calls = 0
+    var latencyFactor: Double {
+        get { lock.withLock { factor } }
+        set { lock.withLock { factor = newValue } }
+    }
+    private var factor = 1.0
+
+    func run(_ context: BenchmarkContext) throws -> BenchmarkResult {
+        let (call, factor) = lock.withLock { calls += 1; return (calls, self.factor) }
+        let jitter = 1 + 0.01 * Double(call % 3 - 1)
+        let p95 = 2.0 * jitter * factor
+        return BenchmarkResult(throughput: 500 * jitter, latencyStats: BenchmarkLatency(mean: p95 / 2, p50: p95 / 2, p95: p95, p99: p95 * 1.5, max: p95 * 3),
+                               successRate: 1, metadata: ["unit": .text("requests")])
+    }
+}
+
+/// The history as the gate uses it, on the suite with a benchmark of known figures: five steady
+/// runs, then one where both architectures got 50% slower — the same for both, so the validation
+/// passes, and only the history can see it.
+final class HistoryGateTests: XCTestCase {
+    func testARegressionOnlyTheHistoryCanSeeFailsTheGate() throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "ab-history-gate-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let ports = try freeLoopbackPorts(3)
+        let config = RunConfig.embedded(executable: BuiltProducts.archbench, monolithPort: ports[0],
+                                        microservicesPort: ports[1], websocketPort: ports[2])
+        let benchmark = ScriptedBenchmark()
+        let registry = BenchmarkRegistry()
+        try registry.register(benchmark)
+        var options = SuiteOptions()
+        options.duration = 0.2
+        options.probes = false
+        options.resultsDirectory = directory.path
+        func run() throws -> SuiteOutcome { try SuiteRunner(config: config, options: options, registry: registry).run() }
+
+        for index in 1...5 {
+            let steady = try run()
+            XCTAssertEqual(steady.exitCode, 0, "steady run \(index)")
+            XCTAssertEqual(steady.summary.regressions, [], "steady run \(index)")
+        }
+        benchmark.latencyFactor = 1.5
+        let slower = try run()
+        XCTAssertEqual(slower.exitCode, 1)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: slower.resultsPath))) as? [String: Any])
+        let checks = try XCTUnwrap((json["validation"] as? [String: Any])?["checks"] as? [[String: Any]])
+        XCTAssertTrue(checks.allSatisfy { $0["verdict"] as? String == "pass" }, "the architectures did not differ: \(checks)")
+        let regression = try XCTUnwrap(json["regression"] as? [String: Any])
+        XCTAssertEqual(regression["history_runs"] as? Int, 5)
+        let findings = try XCTUnwrap(regression["findings"] as? [[String: Any]])
+        let p95 = findings.filter { $0["metric"] as? String == "latency_p95_ms" && $0["kind"] as? String == "shift" }
+        XCTAssertEqual(Set(p95.compactMap { $0["architecture"] as? String }), ["monolithic", "microservices"], "\(findings)")
+        for finding in p95 {
+            XCTAssertEqual(finding["severity"] as? String, "critical", "+50% is past +25%: \(finding)")
+            XCTAssertEqual(finding["change_pct"] as? Double ?? 0, 50, accuracy: 2, "\(finding)")
+            XCTAssertEqual(finding["runs"] as? Int, 5)
+        }
+        XCTAssertFalse(findings.contains { $0["metric"] as? String == "throughput" }, "throughput did not move: \(findings)")
+        let history = try XCTUnwrap(json["history"] as? [String: Any])
+        XCTAssertEqual(history["run"] as? Int, 6)
+
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        let report = try String(contentsOf: directory.appending(path: try XCTUnwrap(names.filter { $0.hasPrefix("regression_report_") }.max())),
+                                encoding: .utf8)
+        XCTAssertTrue(report.contains("CRITICAL microservices scripted.latency_p95_ms: "), report)
+        let validation = try String(contentsOf: directory.appending(path: try XCTUnwrap(names.filter { $0.hasPrefix("validation_report_") }.max())),
+                                    encoding: .utf8)
+        XCTAssertTrue(validation.contains("GATE     exit 1: 6 critical regression(s) against the history"), validation)  // P50, P95, P99 × 2
+        let store = try HistoryStore(path: directory.appending(path: "history.sqlite").path, readOnly: true)
+        XCTAssertEqual(try store.runs().map(\.exitCode), [0, 0, 0, 0, 0, 1])
     }
 }

@@ -63,8 +63,9 @@ public struct RegressionFinding: Codable, Sendable, Equatable {
     public var endpoint: String?
     public var kind: Kind
     public var severity: RegressionSeverity
+    /// This run's value (shift), or the fitted line at this run (trend).
     public var current: Double
-    /// The recent baseline's median (shift), or the window's first fitted value (trend).
+    /// The recent baseline's median (shift), or the fitted line at the trend window's first run.
     public var reference: Double
     /// Runs the reference is made of.
     public var runs: Int
@@ -92,6 +93,8 @@ public struct SeriesChangePoint: Codable, Sendable, Equatable {
     public var meanAfter: Double
     public var changePct: Double
     public var pValue: Double
+    /// Set where series of several workloads are shown together (`archbench history`).
+    public var workload: String? = nil
 }
 
 /// A monotonic trend over the last runs of a series (Mann–Kendall, Theil–Sen slope).
@@ -103,9 +106,14 @@ public struct SeriesTrend: Codable, Sendable, Equatable {
     public var runs: Int
     /// Theil–Sen slope per run, in percent of the window's median.
     public var slopePctPerRun: Double
+    /// The Theil–Sen line at the window's first and last run.
+    public var fittedFirst: Double
+    public var fittedLast: Double
     public var pValue: Double
     /// `worsening`, `improving`, or `rising`/`falling` for a metric with no threshold.
     public var direction: String
+    /// Set where series of several workloads are shown together (`archbench history`).
+    public var workload: String? = nil
 }
 
 /// The regression section of the results: this run against the history of the same workload.
@@ -126,23 +134,29 @@ public struct RegressionAnalysis: Codable, Sendable, Equatable {
 /// - **shift**: this run's value against the median of the recent baseline — the last
 ///   `baselineRuns` earlier runs after the last change point — by a robust z-score,
 ///   (value − median) / max(1.4826 · MAD, `spreadFloorPct`% of the median). A finding needs
-///   |z| ≥ `zThreshold` in the worse direction *and* a change past the thresholds table's warning
-///   (critical) row: unusual for this series and large enough to matter.
+///   z at or past `criticalZ(n)` in the worse direction *and* a change past the thresholds table's
+///   warning (critical) row: unusual for this series and large enough to matter.
 /// - **trend**: the last `trendRuns` runs (this one included) rise or fall monotonically by
-///   Mann–Kendall at `trendPValue`; a warning when the Theil–Sen slope over the window adds up to
-///   the warning threshold in the worse direction.
+///   Mann–Kendall at `trendPValue`; a warning when the Theil–Sen line moved by the warning threshold
+///   or more over the window, in the worse direction.
 /// - **change points** of each series (history and this run) by E-divisive means as Apache Otava
 ///   computes them (`Statistics.changePoints`).
 public struct RegressionDetector: Sendable {
     public var baselineRuns = 10
     public var minBaselineRuns = 3
+    /// The z a shift needs from a long history; a short one needs more (`criticalZ`).
     public var zThreshold = 3.0
+    /// The one-sided false-alarm rate per series that `criticalZ` holds for a short history.
+    public var falseAlarmRate = 0.001
     public var spreadFloorPct = 1.0
     public var trendRuns = 5
     public var trendPValue = 0.05
     public var changePointOptions = ChangePointOptions()
 
     public init() {}
+
+    /// The run id of this run's points before the history has given it one.
+    public static let thisRun: Int64 = -1
 
     /// `history[key]`: the earlier runs' values, oldest first; `current`: this run's, under `run`
     /// (nil when it was not recorded). `earlierRuns` counts the history's runs of this workload.
@@ -155,7 +169,7 @@ public struct RegressionDetector: Sendable {
         for key in current.keys.sorted() {
             guard let value = current[key], value.isFinite else { continue }
             let earlier = history[key] ?? []
-            let series = earlier + [SeriesPoint(run: run ?? -1, value: value)]
+            let series = earlier + [SeriesPoint(run: run ?? Self.thisRun, value: value)]
             let points = changePoints(series, key: key)
             analysis.changePoints += points
             if let trend = trend(series, key: key) { analysis.trends.append(trend) }
@@ -170,7 +184,7 @@ public struct RegressionDetector: Sendable {
             }
             if let trend = analysis.trends.last, trend.architecture == key.architecture, trend.benchmark == key.benchmark,
                trend.metric == key.metric, trend.endpoint == (key.endpoint.isEmpty ? nil : key.endpoint),
-               let finding = trendFinding(trend, series: series.map(\.value), key: key, threshold: threshold, row: row) {
+               let finding = trendFinding(trend, key: key, threshold: threshold, row: row) {
                 analysis.findings.append(finding)
             }
         }
@@ -192,13 +206,23 @@ public struct RegressionDetector: Sendable {
         return (median, spread, (value - median) / spread)
     }
 
+    /// The z a shift needs against `n` baseline runs: the bound of Student's t prediction interval
+    /// for one new value, t(1 − `falseAlarmRate`, n − 1) · √(1 + 1/n), with the robust spread in
+    /// place of the standard deviation; never below `zThreshold`. A median and MAD of three runs
+    /// say little about the next one (25.7 for n = 3, 7.9 for 5, 4.5 for 10, 3.7 for 20).
+    public func criticalZ(runs n: Int) -> Double {
+        guard n >= 2 else { return .infinity }
+        let t = Significance.studentQuantile(1 - falseAlarmRate, degreesOfFreedom: Double(n - 1))
+        return max(zThreshold, t * (1 + 1 / Double(n)).squareRoot())
+    }
+
     func shift(_ value: Double, baseline: [Double], key: SeriesKey, threshold: ThresholdSpec, row: String) -> RegressionFinding? {
         guard let (median, _, z) = robustZ(value, baseline: baseline), median != 0 else { return nil }
         let falls = Thresholds.falling.contains(row)
         let worseZ = falls ? -z : z
         let change = (value - median) / abs(median) * 100
         func reached(_ limit: Double) -> Bool { falls ? change <= limit : change >= limit }
-        guard worseZ >= zThreshold, reached(threshold.warning) else { return nil }
+        guard worseZ >= criticalZ(runs: baseline.count), reached(threshold.warning) else { return nil }
         return RegressionFinding(architecture: key.architecture, benchmark: key.benchmark, metric: key.metric,
                                  endpoint: key.endpoint.isEmpty ? nil : key.endpoint, kind: .shift,
                                  severity: reached(threshold.critical) ? .critical : .warning, current: value, reference: median,
@@ -222,18 +246,19 @@ public struct RegressionDetector: Sendable {
         }
         return SeriesTrend(architecture: key.architecture, benchmark: key.benchmark, metric: key.metric,
                            endpoint: key.endpoint.isEmpty ? nil : key.endpoint, runs: window.count, slopePctPerRun: slope,
+                           fittedFirst: fit.intercept, fittedLast: fit.intercept + fit.slope * Double(window.count - 1),
                            pValue: test.pValue, direction: direction)
     }
 
-    func trendFinding(_ trend: SeriesTrend, series: [Double], key: SeriesKey, threshold: ThresholdSpec, row: String) -> RegressionFinding? {
-        guard trend.direction == "worsening" else { return nil }
-        let total = trend.slopePctPerRun * Double(trend.runs - 1)
+    /// A worsening trend whose fitted line moved by the warning threshold or more over the window.
+    func trendFinding(_ trend: SeriesTrend, key: SeriesKey, threshold: ThresholdSpec, row: String) -> RegressionFinding? {
+        guard trend.direction == "worsening", trend.fittedFirst != 0 else { return nil }
+        let total = (trend.fittedLast - trend.fittedFirst) / abs(trend.fittedFirst) * 100
         let falls = Thresholds.falling.contains(row)
         guard falls ? total <= threshold.warning : total >= threshold.warning else { return nil }
-        let window = Array(series.suffix(trend.runs))
         return RegressionFinding(architecture: key.architecture, benchmark: key.benchmark, metric: key.metric,
                                  endpoint: key.endpoint.isEmpty ? nil : key.endpoint, kind: .trend, severity: .warning,
-                                 current: window.last!, reference: window.first!, runs: trend.runs, changePct: total,
+                                 current: trend.fittedLast, reference: trend.fittedFirst, runs: trend.runs, changePct: total,
                                  robustZ: nil, pValue: trend.pValue, warningPct: threshold.warning, criticalPct: threshold.critical)
     }
 

@@ -88,6 +88,17 @@ public struct ValidationCheck: Codable, Sendable, Equatable {
     /// The change in percent signed so that positive is worse (a fall of throughput, a rise of latency).
     public var regressionPct: Double { Thresholds.falling.contains(threshold) ? -changePct : changePct }
 
+    /// The change the thresholds judge: within noise, none; with an interval, its end nearest zero
+    /// — the smallest change the run's data allows; otherwise the change itself.
+    public var judgedPct: Double {
+        if withinNoise { return 0 }
+        guard let ci = ci95Pct, ci.count == 2 else { return changePct }
+        return abs(ci[0]) < abs(ci[1]) ? ci[0] : ci[1]
+    }
+
+    /// `judgedPct` signed so that positive is worse.
+    public var judgedRegressionPct: Double { Thresholds.falling.contains(threshold) ? -judgedPct : judgedPct }
+
     /// What the check is about: `api_response_times latency_p95_ms GET /api/users`.
     public var name: String { [benchmark, metric, endpoint].compactMap { $0 }.joined(separator: " ") }
 }
@@ -132,20 +143,22 @@ public enum Validation {
 
     /// The verdict of one figure; nil when it cannot be compared (no baseline, not finite).
     ///
-    /// A change at or past `warning` warns and at or past `critical` is critical, signed as the
-    /// metric regresses; a change the analysis calls within noise passes.
+    /// The change judged is `judgedPct`: none when the analysis calls the difference within noise,
+    /// else the end of its 95% interval nearest zero (the least change the data allows), else the
+    /// change itself. It warns at or past `warning` and is critical at or past `critical`, signed as
+    /// the metric regresses.
     public static func check(_ figure: ValidationFigure, threshold: ThresholdSpec) -> ValidationCheck? {
         let (baseline, candidate) = (figure.baseline, figure.candidate)
         guard baseline > 0, baseline.isFinite, candidate.isFinite else { return nil }
         let change = (candidate - baseline) / baseline * 100
-        let falls = Thresholds.falling.contains(figure.threshold)
-        func reached(_ limit: Double) -> Bool { falls ? change <= limit : change >= limit }
-        var verdict: ValidationCheck.Verdict = reached(threshold.critical) ? .critical : reached(threshold.warning) ? .warning : .pass
-        if figure.delta?.verdict == .withinNoise { verdict = .pass }
-        return ValidationCheck(requirement: figure.requirement.rawValue, benchmark: figure.benchmark, metric: figure.metric,
-                               endpoint: figure.endpoint, threshold: figure.threshold, baseline: baseline, candidate: candidate,
-                               changePct: change, warningPct: threshold.warning, criticalPct: threshold.critical,
-                               verdict: verdict, ci95Pct: figure.delta?.ci95Pct, significance: figure.delta?.verdict.rawValue)
+        var check = ValidationCheck(requirement: figure.requirement.rawValue, benchmark: figure.benchmark, metric: figure.metric,
+                                    endpoint: figure.endpoint, threshold: figure.threshold, baseline: baseline, candidate: candidate,
+                                    changePct: change, warningPct: threshold.warning, criticalPct: threshold.critical,
+                                    verdict: .pass, ci95Pct: figure.delta?.ci95Pct, significance: figure.delta?.verdict.rawValue)
+        let judged = check.judgedPct
+        func reached(_ limit: Double) -> Bool { Thresholds.falling.contains(figure.threshold) ? judged <= limit : judged >= limit }
+        check.verdict = reached(threshold.critical) ? .critical : reached(threshold.warning) ? .warning : .pass
+        return check
     }
 
     /// Every figure judged against `thresholds` (the seed's where a row is missing), the
@@ -181,7 +194,7 @@ public enum Validation {
     /// 4. no warning and no counted change worse than 5%: EXCELLENT;
     /// 5. at least as many counted improvements as counted changes worse than 5%: GOOD;
     /// 6. otherwise FAIR.
-    /// A change is counted unless the analysis found it within noise.
+    /// A change counts as `judgedPct`: none within noise, else the end of its interval nearest zero.
     public static func rating(_ checks: [ValidationCheck], failedRounds: Int = 0) -> (QualityRating, String) {
         if checks.isEmpty {
             return failedRounds > 0 ? (.poor, "nothing could be compared: \(failedRounds) round(s) failed")
@@ -190,9 +203,8 @@ public enum Validation {
         let critical = checks.filter { $0.verdict == .critical }.count
         if critical > 0 { return (.poor, "\(critical) of \(checks.count) checks critical") }
         if failedRounds > 0 { return (.fair, "\(failedRounds) round(s) failed") }
-        let counted = checks.filter { !$0.withinNoise }
-        let worse = counted.filter { $0.regressionPct > excellentBand }.count
-        let improved = counted.filter { $0.regressionPct < 0 }.count
+        let worse = checks.filter { $0.judgedRegressionPct > excellentBand }.count
+        let improved = checks.filter { $0.judgedRegressionPct < 0 }.count
         let warnings = checks.filter { $0.verdict == .warning }.count
         if warnings == 0 && worse == 0 {
             return (.excellent, "every check improved or within \(Int(excellentBand))% of the baseline")

@@ -83,7 +83,8 @@ extension SuiteRunner {
             + "\(changes.filter { $0.verdict == .worse }.count) worse, "
             + "\(analysis.deltas.count - changes.count) within noise (95% intervals)")
         for delta in changes {
-            lines.append(String(format: "    %@ %@ %+.1f%% [%+.1f%%, %+.1f%%]: %@", delta.benchmark, delta.metric, delta.changePct,
+            let metric = delta.metric + (delta.endpoint.map { " \($0)" } ?? "")
+            lines.append(String(format: "    %@ %@ %+.1f%% [%+.1f%%, %+.1f%%]: %@", delta.benchmark, metric, delta.changePct,
                                 delta.ci95Pct[0], delta.ci95Pct[1], delta.verdict.rawValue))
         }
         for architecture in architectures {

@@ -463,10 +463,14 @@ public final class SuiteRunner {
         if critical.isEmpty, failures.isEmpty {
             lines.append("✅ The \(candidate) refactoring holds up: no critical regression - proceed")
         }
-        for check in critical {
-            let cause = analysis.rootCauses[candidate]?[check.benchmark]?.first
-            lines.append(String(format: "🔴 %@ %+.1f%% (critical at %+.0f%%): ", check.name, check.changePct, check.criticalPct)
-                + (cause.map { "\($0.sentence(benchmark: check.benchmark)): \($0.advice)" } ?? "investigate before deploying"))
+        // One line per benchmark: its critical checks, then the kernel-side cause of its slow
+        // requests when one was found and the checks are about speed (a memory footprint is not).
+        for benchmark in critical.map(\.benchmark).reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) {
+            let own = critical.filter { $0.benchmark == benchmark }
+            let changes = own.map { String(format: "%@ %+.1f%%", $0.metric + ($0.endpoint.map { " \($0)" } ?? ""), $0.changePct) }
+            let cause = own.contains { $0.threshold != "memory" } ? analysis.rootCauses[candidate]?[benchmark]?.first : nil
+            lines.append("🔴 \(benchmark): \(changes.joined(separator: ", ")) (critical): "
+                + (cause.map { "\($0.sentence(benchmark: benchmark)): \($0.advice)" } ?? "investigate before deploying"))
         }
         for check in validation.checks where check.verdict == .warning {
             lines.append(String(format: "📈 Consider: improve %@ (%+.1f%%)", check.name, check.changePct))
@@ -480,7 +484,7 @@ public final class SuiteRunner {
     /// The history's advice: each regression, citing the kernel-side cause of that benchmark's slow requests.
     static func recommendations(_ regression: RegressionAnalysis?, analysis: SuiteAnalysis) -> [String] {
         (regression?.findings ?? []).map { finding in
-            let cause = analysis.rootCauses[finding.architecture]?[finding.benchmark]?.first
+            let cause = finding.key.threshold == "memory" ? nil : analysis.rootCauses[finding.architecture]?[finding.benchmark]?.first
             return "\(finding.severity == .critical ? "🔴" : "🟡") against the history: \(finding.sentence)"
                 + (cause.map { "; \($0.sentence(benchmark: finding.benchmark)): \($0.advice)" } ?? "")
         }

@@ -1,4 +1,4 @@
-import Analysis
+@testable import Analysis
 import CLoadGen
 import Foundation
 import History
@@ -23,21 +23,28 @@ final class CountingBenchmark: Benchmark, @unchecked Sendable {
     }
 }
 
-final class SuiteRunnerTests: XCTestCase {
-    func testACustomBenchmarkRunsInAlternatingRoundsAndLandsInTheResults() throws {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "ab-suite-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
+extension SuiteRunner {
+    /// A runner of `benchmark` alone, without probes, on the embedded default at free ports.
+    static func onlyBenchmark(_ benchmark: any Benchmark, resultsDirectory: URL) throws -> SuiteRunner {
         let ports = try freeLoopbackPorts(3)
         let config = RunConfig.embedded(executable: BuiltProducts.archbench, monolithPort: ports[0],
                                         microservicesPort: ports[1], websocketPort: ports[2])
-        let benchmark = CountingBenchmark()
         let registry = BenchmarkRegistry()
         try registry.register(benchmark)
         var options = SuiteOptions()
         options.duration = 0.2
         options.probes = false
-        options.resultsDirectory = directory.path
-        let outcome = try SuiteRunner(config: config, options: options, registry: registry).run()
+        options.resultsDirectory = resultsDirectory.path
+        return SuiteRunner(config: config, options: options, registry: registry)
+    }
+}
+
+final class SuiteRunnerTests: XCTestCase {
+    func testACustomBenchmarkRunsInAlternatingRoundsAndLandsInTheResults() throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "ab-suite-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let benchmark = CountingBenchmark()
+        let outcome = try SuiteRunner.onlyBenchmark(benchmark, resultsDirectory: directory).run()
 
         XCTAssertEqual(benchmark.runs, ["monolithic", "microservices", "microservices", "monolithic", "monolithic", "microservices"])
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: outcome.resultsPath)))
@@ -52,6 +59,29 @@ final class SuiteRunnerTests: XCTestCase {
         XCTAssertEqual(checks.first { $0["metric"] as? String == "throughput" }?["requirement"] as? String, "no_regression")
         XCTAssertEqual(outcome.exitCode, 0)
         XCTAssertEqual(outcome.summary.rating, "FAIR", "a warning and nothing improved to weigh it")
+    }
+
+    /// One recommendation per benchmark with critical checks, citing the candidate's kernel-side
+    /// cause for speed, not for a memory footprint.
+    func testRecommendationsCiteTheCauseOncePerBenchmarkAndNotForMemory() {
+        func figure(_ benchmark: String, _ metric: String, _ threshold: String, _ a: Double, _ b: Double) -> ValidationFigure {
+            ValidationFigure(requirement: .noRegression, benchmark: benchmark, metric: metric, threshold: threshold, baseline: a, candidate: b)
+        }
+        let validation = Validation.judge([
+            figure("api_response_times", "throughput", "throughput", 100, 50),
+            figure("api_response_times", "latency_p95_ms", "latency", 1, 3),
+            figure("memory_usage", "memory_bytes", "memory", 100, 300),
+        ])
+        var analysis = SuiteAnalysis()
+        let cause = RootCause(cause: .pause, process: "orders", pid: 42, shareOfSlowRequests: 0.7, medianOverlapMs: 38,
+                              chanceShare: 0.1, pValue: 0.001, slowRequests: 100)
+        analysis.rootCauses["microservices"] = ["api_response_times": [cause], "memory_usage": [cause]]
+        let lines = SuiteRunner.recommendations(validation, failures: [], candidate: "microservices", analysis: analysis)
+        XCTAssertEqual(lines.filter { $0.hasPrefix("🔴") }, [
+            "🔴 api_response_times: throughput -50.0%, latency_p95_ms +200.0% (critical): "
+                + cause.sentence(benchmark: "api_response_times") + ": " + cause.advice,
+            "🔴 memory_usage: memory_bytes +200.0% (critical): investigate before deploying",
+        ])
     }
 
     func testRoundsAlternateSoDriftHitsBothArchitecturesAlike() {
@@ -151,17 +181,9 @@ final class HistoryGateTests: XCTestCase {
     func testARegressionOnlyTheHistoryCanSeeFailsTheGate() throws {
         let directory = FileManager.default.temporaryDirectory.appending(path: "ab-history-gate-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let ports = try freeLoopbackPorts(3)
-        let config = RunConfig.embedded(executable: BuiltProducts.archbench, monolithPort: ports[0],
-                                        microservicesPort: ports[1], websocketPort: ports[2])
         let benchmark = ScriptedBenchmark()
-        let registry = BenchmarkRegistry()
-        try registry.register(benchmark)
-        var options = SuiteOptions()
-        options.duration = 0.2
-        options.probes = false
-        options.resultsDirectory = directory.path
-        func run() throws -> SuiteOutcome { try SuiteRunner(config: config, options: options, registry: registry).run() }
+        let runner = try SuiteRunner.onlyBenchmark(benchmark, resultsDirectory: directory)
+        func run() throws -> SuiteOutcome { try runner.run() }
 
         for index in 1...5 {
             let steady = try run()

@@ -381,7 +381,7 @@ public final class SuiteRunner {
     /// (attempted, succeeded, errors, models) are summed; the rest is the last round's.
     static func combine(_ results: [BenchmarkResult]) -> BenchmarkResult? {
         guard let last = results.last else { return nil }
-        func mean(_ value: (BenchmarkResult) -> Double) -> Double { results.map(value).reduce(0, +) / Double(results.count) }
+        func mean(_ value: (BenchmarkResult) -> Double) -> Double { Self.mean(results.map(value)) }
         var metadata = last.metadata
         metadata["rounds"] = .number(Double(results.count))
         for key in ["attempted", "succeeded", "errors", "models"] {
@@ -538,22 +538,6 @@ public final class SuiteRunner {
         summary.recommendations.forEach { console.line("   \($0)") }
         if options.json, let text = try? JSONCoding.string(summary) {
             FileHandle.standardOutput.write(Data((text + "\n").utf8))
-        }
-    }
-
-    func write(_ value: some Encodable, to path: String) throws {
-        do {
-            try AtomicFile.write(try JSONCoding.encoder().encode(value), to: path)
-        } catch {
-            throw ArchbenchError.environment("cannot write \(path): \(error.localizedDescription)")
-        }
-    }
-
-    func writeText(_ text: String, to path: String) throws {
-        do {
-            try AtomicFile.write(Data(text.utf8), to: path)
-        } catch {
-            throw ArchbenchError.environment("cannot write \(path): \(error.localizedDescription)")
         }
     }
 

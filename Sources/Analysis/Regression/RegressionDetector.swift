@@ -126,8 +126,6 @@ public struct RegressionAnalysis: Codable, Sendable, Equatable {
     public var notes: [String] = []
 
     public init() {}
-
-    public var critical: Bool { findings.contains { $0.severity == .critical } }
 }
 
 /// Regression detection against a run history (docs/validation.md, "Regression detection"):
@@ -172,7 +170,8 @@ public struct RegressionDetector: Sendable {
             let series = earlier + [SeriesPoint(run: run ?? Self.thisRun, value: value)]
             let points = changePoints(series, key: key)
             analysis.changePoints += points
-            if let trend = trend(series, key: key) { analysis.trends.append(trend) }
+            let trend = trend(series, key: key)
+            if let trend { analysis.trends.append(trend) }
             guard let row = key.threshold, let threshold = table[row] else { continue }
             // The recent baseline starts at the last change point before this run.
             let lastChange = points.filter { $0.run != series.last!.run }.last.flatMap { point in earlier.firstIndex { $0.run == point.run } }
@@ -182,9 +181,7 @@ public struct RegressionDetector: Sendable {
             } else if let finding = shift(value, baseline: baseline, key: key, threshold: threshold, row: row) {
                 analysis.findings.append(finding)
             }
-            if let trend = analysis.trends.last, trend.architecture == key.architecture, trend.benchmark == key.benchmark,
-               trend.metric == key.metric, trend.endpoint == (key.endpoint.isEmpty ? nil : key.endpoint),
-               let finding = trendFinding(trend, key: key, threshold: threshold, row: row) {
+            if let trend, let finding = trendFinding(trend, key: key, threshold: threshold, row: row) {
                 analysis.findings.append(finding)
             }
         }

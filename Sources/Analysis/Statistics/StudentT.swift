@@ -144,13 +144,7 @@ private enum TOMS708 {
         if b0 <= 1 {
             result = pow(x, a)
             if result == 0 { return 0 }
-            let apb = a + b, z: Double
-            if apb > 1 {
-                let u = a + b - 1
-                z = (1 + gam1(u)) / apb
-            } else {
-                z = 1 + gam1(apb)
-            }
+            let apb = a + b, z = gammaSumFactor(apb)
             let c = (1 + gam1(a)) * (1 + gam1(b)) / z
             result *= c * (b / apb)
         } else if b0 < 8 {
@@ -166,13 +160,7 @@ private enum TOMS708 {
             }
             let z = a * log(x) - u
             b0 -= 1
-            let apb = a0 + b0, t: Double
-            if apb > 1 {
-                let u = a0 + b0 - 1
-                t = (1 + gam1(u)) / apb
-            } else {
-                t = 1 + gam1(apb)
-            }
+            let apb = a0 + b0, t = gammaSumFactor(apb)
             result = exp(z) * (a0 / a) * (1 + gam1(b0)) / t
         } else {
             let u = gamln1(a0) + algdiv(a0, b0)
@@ -264,23 +252,12 @@ private enum TOMS708 {
             }
             z -= u
             b0 -= 1
-            let apb = a0 + b0, t: Double
-            if apb > 1 {
-                let u = a0 + b0 - 1
-                t = (1 + gam1(u)) / apb
-            } else {
-                t = 1 + gam1(apb)
-            }
+            let apb = a0 + b0, t = gammaSumFactor(apb)
             return a0 * esum(mu, z) * (1 + gam1(b0)) / t
         }
         if esum(mu, z) == 0 { return 0 }
         let apb = a + b, t = exp(z)
-        if apb > 1 {
-            let u = a + b - 1
-            z = (1 + gam1(u)) / apb
-        } else {
-            z = 1 + gam1(apb)
-        }
+        z = gammaSumFactor(apb)
         let c = (1 + gam1(a)) * (1 + gam1(b)) / z
         return t * (a0 * c) / (1 + a0 / b0)
     }
@@ -429,6 +406,12 @@ private enum TOMS708 {
     }
 
     /// 1/Γ(a + 1) − 1 for −½ ≤ a ≤ 3/2: `gam1`.
+    /// (1 + gam1(apb − 1)) / apb for apb > 1, else 1 + gam1(apb): TOMS 708's Γ(a + b) factor in
+    /// bpser and brcomp, written once.
+    static func gammaSumFactor(_ apb: Double) -> Double {
+        apb > 1 ? (1 + gam1(apb - 1)) / apb : 1 + gam1(apb)
+    }
+
     static func gam1(_ a: Double) -> Double {
         let p = [0.577215664901533e+00, -0.409078193005776e+00, -0.230975380857675e+00, 0.597275330452234e-01,
                  0.766968181649490e-02, -0.514889771323592e-02, 0.589597428611429e-03]

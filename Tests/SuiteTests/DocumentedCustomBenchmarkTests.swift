@@ -4,7 +4,7 @@ import Suite
 import TestSupport
 import XCTest
 
-// The custom benchmark of docs/suite.md, word for word, so the example there compiles and runs.
+// The custom benchmark of docs/suite.md and the README, word for word, so the example there compiles and runs.
 struct HealthBenchmark: Benchmark {
     let name = "health_checks"
 
@@ -33,6 +33,8 @@ final class DocumentedCustomBenchmarkTests: XCTestCase {
         let end = try XCTUnwrap(here.range(of: "\n}\n", range: start.upperBound..<here.endIndex))
         let example = String(here[start.lowerBound..<end.upperBound])
         XCTAssertTrue(try String(contentsOf: docs, encoding: .utf8).contains(example), "docs/suite.md has drifted from this copy")
+        let readme = docs.deletingLastPathComponent().deletingLastPathComponent().appending(path: "README.md")
+        XCTAssertTrue(try String(contentsOf: readme, encoding: .utf8).contains(example), "README.md has drifted from this copy")
     }
 
     func testTheDocumentedExampleRunsAgainstAServer() throws {

@@ -11,7 +11,8 @@ RELEASE_BIN := .build/release
 run: build-release
 	@$(RELEASE_BIN)/archbench run; status=$$?; [ $$status -le 1 ] || exit $$status
 
-test: setup
+test:
+	@ARCHBENCH_TEST=1 sh scripts/setup.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
 

@@ -24,6 +24,8 @@ let package = Package(
         // C: the libbpf loader and the pre-exec spawn; the only code that talks to the kernel directly.
         .target(name: "CProbe", dependencies: ["CCommon"], path: "CSources/CProbe", linkerSettings: linkLibbpf),
         .target(name: "CProcess", path: "CSources/CProcess"),
+        // cairo (Debian: libcairo2-dev) for the latency heatmap PNG.
+        .systemLibrary(name: "CCairo", path: "CSources/CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         // The load generator's hot path. http_parser (libhttp-parser-dev) parses responses, libmd
         // (libmd-dev) gives SHA-1 for the WebSocket handshake.
         .target(
@@ -34,6 +36,8 @@ let package = Package(
 
         // Builds bpf/*.bpf.c into objects embedded in the Probes module.
         .plugin(name: "BPFEmbed", capability: .buildTool(), path: "Plugins/BPFEmbed"),
+        // Embeds Debian's Chart.js in the Reports module, for self-contained HTML reports.
+        .plugin(name: "ChartEmbed", capability: .buildTool(), path: "Plugins/ChartEmbed"),
 
         // Swift libraries, split by concern, in pipeline order: each depends only on those above it.
         // The /proc reader, exit codes, signals, the stop flag, JSON coding, config.
@@ -55,7 +59,10 @@ let package = Package(
             dependencies: ["ArchbenchCore", "Analysis", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // Report: one file per output format over the analysis's models.
-        .target(name: "Reports", dependencies: ["ArchbenchCore", "Recording", "Analysis", "History"]),
+        .target(
+            name: "Reports", dependencies: ["ArchbenchCore", "Recording", "Load", "Analysis", "History", "CCairo"],
+            plugins: ["ChartEmbed"]
+        ),
         // Orchestrate: config and targets, then record → analyse → report (archbench probe, archbench run).
         .target(name: "Suite", dependencies: ["ArchbenchCore", "Recording", "Probes", "Load", "Analysis", "Reports", "History"]),
         // The embedded reference backends (`archbench serve`): a monolith and its microservices split.
@@ -97,7 +104,7 @@ let package = Package(
         ),
         // Times the suite's analysis over a large synthetic recording (bench/analysis-speed.sh).
         .executableTarget(name: "ab-analysis-bench", dependencies: ["Analysis", "Recording", "ArchbenchCore"], path: "Tests/Helpers/ab-analysis-bench"),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ArchbenchCore"], path: "Tests/TestSupport"),
         .testTarget(name: "ArchbenchCoreTests", dependencies: ["ArchbenchCore", "TestSupport"]),
         .testTarget(
             name: "ProbesTests",
@@ -109,7 +116,7 @@ let package = Package(
         ),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "ArchbenchCore", "TestSupport", "archbench"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Recording", "Analysis", "History"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Recording", "Load", "Analysis", "History", "CCairo"]),
         .testTarget(name: "HistoryTests", dependencies: ["History", "Analysis", "TestSupport"]),
         .testTarget(name: "SuiteTests", dependencies: ["Suite", "Load", "CLoadGen", "Recording", "Analysis", "History", "Backends", "TestSupport", "archbench"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "ArchbenchCore", "Recording", "TestSupport", "ab-pausehelper"]),

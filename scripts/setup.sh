@@ -8,7 +8,14 @@ set -eu
 # bpftool: the tests check with it that no link is left behind. util-linux: setpriv, for the tests.
 # libsqlite3-dev: the run history (GRDB links the system SQLite); sqlite3: the tests read it independently;
 # libxml2-utils: xmllint, which the tests validate the JUnit XML with.
+# libjs-chart.js: Chart.js, embedded in the HTML reports at build time; libcairo2-dev and
+# fonts-dejavu-core: the latency heatmap PNG is drawn and lettered by cairo.
 needed="libbpf-dev libelf-dev zlib1g-dev bpftool util-linux libhttp-parser-dev libmd-dev libsqlite3-dev sqlite3 libxml2-utils"
+needed="$needed libjs-chart.js libcairo2-dev fonts-dejavu-core"
+if [ "${ARCHBENCH_TEST:-0}" = 1 ]; then
+	# The tests open the HTML reports in headless Chromium and decode the PNG with ImageMagick.
+	needed="$needed chromium imagemagick"
+fi
 if [ "${ARCHBENCH_BENCH:-0}" = 1 ]; then
 	# The reference tools the bench/ scripts compare against.
 	needed="$needed wrk nginx-light"

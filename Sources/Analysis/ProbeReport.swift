@@ -17,6 +17,11 @@ public struct ProbeReport: Codable, Sendable {
     public var pauses: [DetectedPause]
     /// How many off-CPU intervals of at least `min_offcpu_interval_ns` the kernel sent.
     public var offcpuIntervals: Int
+    /// The longest of those intervals (at most `ProbeAnalysis.offcpuSpansKept`), by start: what a
+    /// trace is drawn from once the recording is gone.
+    public var offcpuSpans: [OffCPUInterval] = []
+    /// Intervals left out of `offcpuSpans` (the shortest).
+    public var offcpuSpansDropped: Int = 0
     /// USDT probes of runtimes found in the targets (attached, or why not).
     public var runtimeProbes: [String]
     public var minOffcpuIntervalNs: UInt64
@@ -28,6 +33,10 @@ extension ProbeReport: ProbeSpan {}
 
 /// Turns a probe recording into its report.
 public enum ProbeAnalysis {
+    /// Off-CPU spans a report keeps: enough for a trace of a long run, while a busy one (every
+    /// thread blocking a thousand times a second) cannot grow the results file without bound.
+    public static let offcpuSpansKept = 20_000
+
     /// The recording with its pauses: the detector's over the off-CPU intervals, merged with the
     /// runtimes' own (`PauseConfirmation`).
     public static func report(of recording: ProbeRecording, detector: PauseDetector = PauseDetector()) -> ProbeReport {
@@ -37,10 +46,24 @@ public enum ProbeAnalysis {
         let pauses = PauseConfirmation.merge(
             detector.detect(recording.offcpuIntervals, threads: activity), with: recording.runtimePauses,
             runtimeProbed: Set(recording.runtimeProbedPids))
+        let spans = longestSpans(recording.offcpuIntervals, keeping: offcpuSpansKept)
         return ProbeReport(
             clock: recording.clock, startNs: recording.startNs, endNs: recording.endNs, endReason: recording.endReason,
             processes: recording.processes, command: recording.command, lostEvents: recording.lostEvents,
-            pauses: pauses, offcpuIntervals: recording.offcpuIntervals.count, runtimeProbes: recording.runtimeProbes,
-            minOffcpuIntervalNs: recording.minOffcpuIntervalNs, families: recording.families)
+            pauses: pauses, offcpuIntervals: recording.offcpuIntervals.count,
+            offcpuSpans: spans, offcpuSpansDropped: recording.offcpuIntervals.count - spans.count,
+            runtimeProbes: recording.runtimeProbes, minOffcpuIntervalNs: recording.minOffcpuIntervalNs,
+            families: recording.families)
+    }
+
+    /// The `limit` longest intervals, by start. The long ones are what a trace is read for (pauses,
+    /// blocking under a slow request); ties are broken by start and thread so the choice is stable.
+    static func longestSpans(_ intervals: [OffCPUInterval], keeping limit: Int) -> [OffCPUInterval] {
+        let byStart: (OffCPUInterval, OffCPUInterval) -> Bool = { ($0.startNs, $0.tid, $0.endNs) < ($1.startNs, $1.tid, $1.endNs) }
+        guard intervals.count > limit else { return intervals.sorted(by: byStart) }
+        let longest = intervals.sorted { a, b in
+            a.durationNs != b.durationNs ? a.durationNs > b.durationNs : byStart(a, b)
+        }
+        return Array(longest.prefix(limit)).sorted(by: byStart)
     }
 }

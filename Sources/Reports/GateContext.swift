@@ -47,6 +47,24 @@ public struct GateContext: Sendable {
 
 /// Figures as the reports print them, by metric.
 enum Figure {
+    /// A line of a text report with its control characters made visible (`\n`, `\u{1B}`): a name from
+    /// the data (a process's comm, an endpoint, an architecture) cannot start a line of its own or
+    /// send escape sequences to the terminal that shows the report.
+    static func plain(_ line: String) -> String {
+        guard line.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return line }
+        var out = ""
+        for scalar in line.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.properties.generalCategory == .control: out += "\\u{\(String(scalar.value, radix: 16))}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
     static func value(_ value: Double, metric: String) -> String {
         if metric.hasSuffix("_ms") { return String(format: value < 10 ? "%.3f ms" : "%.1f ms", value) }
         if metric == "success_rate" { return String(format: "%.2f%%", value * 100) }

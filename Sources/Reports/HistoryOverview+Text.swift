@@ -58,7 +58,7 @@ extension HistoryOverview {
         lines.append("TRENDS (each series' last runs, Mann–Kendall, Theil–Sen slope)")
         if trends.isEmpty { lines.append("  none") }
         lines += trends.map { "  \($0.line)" }
-        return lines.joined(separator: "\n") + "\n"
+        return lines.map(Figure.plain).joined(separator: "\n") + "\n"
     }
 
     static func date(_ iso: String) -> String { String(iso.prefix(16)).replacingOccurrences(of: "T", with: " ") }

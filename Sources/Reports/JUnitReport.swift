@@ -83,7 +83,7 @@ public enum JUnitReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// XML-escaped, with characters XML 1.0 cannot hold dropped.
+    /// XML-escaped, with characters XML 1.0 cannot hold dropped (the HTML reports use it too).
     static func escape(_ text: String) -> String {
         var out = ""
         for scalar in text.unicodeScalars {

@@ -44,6 +44,6 @@ extension LeakHuntReport {
             }
             lines += process.allocations.map(ProbeReport.allocationLines) ?? []
         }
-        return lines.joined(separator: "\n")
+        return lines.map(Figure.plain).joined(separator: "\n")
     }
 }

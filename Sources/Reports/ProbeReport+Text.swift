@@ -69,7 +69,7 @@ extension ProbeReport {
                 lines.append("  " + label + "\(rest.reduce(0) { $0 + $1.value })".leftPadded(10))
             }
         }
-        return lines.joined(separator: "\n")
+        return lines.map(Figure.plain).joined(separator: "\n")
     }
 
     static func duration(_ ns: UInt64) -> String {

@@ -52,7 +52,7 @@ extension RegressionAnalysis {
             lines.append("RECOMMENDATIONS")
             lines += context.recommendations.map { "  \($0)" }
         }
-        return lines.joined(separator: "\n") + "\n"
+        return lines.map(Figure.plain).joined(separator: "\n") + "\n"
     }
 }
 

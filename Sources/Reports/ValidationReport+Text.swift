@@ -58,6 +58,6 @@ extension ValidationOutcome {
             lines.append("FAILED ROUNDS")
             lines += context.failures.map { "  \($0)" }
         }
-        return lines.joined(separator: "\n") + "\n"
+        return lines.map(Figure.plain).joined(separator: "\n") + "\n"
     }
 }

@@ -4,18 +4,8 @@ import Glibc
 import Analysis
 import ArchbenchCore
 import Foundation
+import Reports
 import History
-
-/// Where the history file is and this run's place in it.
-public struct HistoryReference: Codable, Sendable {
-    public var path: String
-    /// This run's id; nil when it could not be recorded.
-    public var run: Int64?
-    public var host: String
-    public var kernel: String
-    public var commit: String?
-    public var configDigest: String
-}
 
 extension SuiteRunner {
     /// The history file: `--history`, or `history.sqlite` in the results directory.

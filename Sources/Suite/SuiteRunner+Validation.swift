@@ -1,4 +1,5 @@
 import Analysis
+import Reports
 
 extension SuiteRunner {
     /// The figures the validation holds to the thresholds (docs/validation.md): per benchmark its

@@ -28,6 +28,8 @@ public struct SuiteOptions: Sendable {
     public var json = false
     /// Rounds per architecture and benchmark, alternating A B B A … so drift hits both alike.
     public var rounds = 3
+    /// Sections a user adds to the dashboard and the CI summary (the custom-report hook).
+    public var reportSections: [any ReportSection] = []
 
     public init() {}
 }
@@ -43,7 +45,7 @@ public struct SuiteOutcome: Sendable {
 /// written; the seed's console on the way.
 public final class SuiteRunner {
     let config: RunConfig
-    let options: SuiteOptions
+    var options: SuiteOptions
     let registry: BenchmarkRegistry
     let console: SuiteConsole
 
@@ -56,7 +58,7 @@ public final class SuiteRunner {
 
     public func run() throws -> SuiteOutcome {
         let started = Date()
-        let stamp = Self.stamp(started)
+        let stamp = ReportSet.Paths.stamp(started)
         let directory = options.resultsDirectory
         try Self.prepare(directory: directory)
         let history = try openHistory()
@@ -217,12 +219,9 @@ public final class SuiteRunner {
             candidate: config.candidate.name, probes: probes == nil ? "off" : "on", notes: notes, results: results,
             latencyHistograms: histograms, rounds: rounds,
             kernel: kernel, validation: validation, analysis: analysis, regression: regression, history: historyReference,
-            failures: failures)
-        let context = GateContext(timestamp: timestamp, workload: options.workload.name, baseline: config.baseline.name,
-                                  candidate: config.candidate.name, exitCode: exitCode,
-                                  exitReason: interrupted.signal != nil ? "interrupted" : gate.reason, failures: failures,
-                                  analysis: analysis, regression: regression, historyPath: historyReference?.path,
-                                  historyRun: historyReference?.run, recommendations: recommendations)
+            failures: failures, thresholds: config.thresholds, exitCode: exitCode,
+            exitReason: interrupted.signal != nil ? "interrupted" : gate.reason, recommendations: recommendations,
+            executionTimeS: Date().timeIntervalSince(started))
         // Each file on its own: one that cannot be written does not keep the others from being written.
         var files: [String] = []
         var unwritten: [String] = []
@@ -233,14 +232,12 @@ public final class SuiteRunner {
                 console.line("  \(path)")
             } catch {
                 unwritten.append(path)
-                console.line("  ❌ cannot write \(path): \(error.localizedDescription)")
+                console.line("  ❌ cannot write \(path): \(error)")
             }
         }
-        let summaryPath = "\(directory)/execution_summary_\(stamp).json"
-        let paths = ["validation": "validation_report_\(stamp).txt", "regression": "regression_report_\(stamp).txt",
-                     "junit": "junit_\(stamp).xml", "markdown": "ci_summary_\(stamp).md"].mapValues { "\(directory)/\($0)" }
-        emit(resultsPath) { try JSONCoding.encoder().encode(document) }
-        if unwritten.contains(resultsPath), let run = historyReference?.run {
+        let paths = ReportSet.Paths(directory: directory, stamp: stamp)
+        emit(paths.results) { try JSONCoding.encoder().encode(document) }
+        if unwritten.contains(paths.results), let run = historyReference?.run {
             // The history must not point at a results file that does not exist.
             do {
                 try history.delete(run: run)
@@ -249,34 +246,27 @@ public final class SuiteRunner {
                 console.line("  ❌ the history keeps run #\(run), whose results file is missing: \(error)")
             }
         }
-        emit(paths["validation"]!) { Data(validation.text(context, thresholds: config.thresholds).utf8) }
-        emit(paths["regression"]!) { Data((regression ?? RegressionAnalysis()).text(context, validation: validation).utf8) }
-        emit(paths["junit"]!) { Data(JUnitReport.xml(validation, context: context, hostname: historyReference?.host ?? "localhost").utf8) }
-        let expected = files + [paths["markdown"]!, summaryPath] + (FileManager.default.fileExists(atPath: targetsLog) ? [targetsLog] : [])
-        emit(paths["markdown"]!) { Data(CISummary.markdown(validation, context: context, files: expected).utf8) }
+        let targets = FileManager.default.fileExists(atPath: targetsLog) ? [targetsLog] : []
+        let reportOptions = ReportSet.Options(visualizations: options.visualizations, sections: options.reportSections)
+        ReportSet.write(document, to: paths, options: reportOptions, before: files, after: [paths.summary] + targets, emit: emit)
         console.line("📈 Creating performance visualizations...")
-        console.line(options.visualizations ? "  none yet: the dashboard, heatmap and traces are not built" : "  skipped (--no-visualizations)")
+        if options.visualizations {
+            ReportSet.writeVisualizations(document, to: paths, options: reportOptions, emit: emit)
+        } else {
+            console.line("  skipped (--no-visualizations)")
+        }
 
         if interrupted.signal == nil, !unwritten.isEmpty { exitCode = ArchbenchExitCode.environment.rawValue }
-        var summary = ExecutionSummary(
-            timestamp: document.timestamp, executionTimeS: Date().timeIntervalSince(started),
-            benchmarksExecuted: Set(rounds.filter { $0.result != nil }.map(\.benchmark)).count,
-            architectures: document.architectures, workload: options.workload.name,
-            rating: validation.rating.rawValue, exitCode: exitCode, validationChecksPassed: validation.passed,
-            validationChecksTotal: validation.checks.count, requirementsPassed: validation.requirementsPassed,
-            requirementsMeasured: validation.requirementsMeasured,
-            regressions: (regression?.findings ?? []).map { "\($0.severity.rawValue): \($0.sentence)" },
-            recommendations: recommendations, failures: failures,
-            filesWritten: files + (FileManager.default.fileExists(atPath: targetsLog) ? [targetsLog] : []))
-        summary.filesWritten.append(summaryPath)
-        emit(summaryPath) { try JSONCoding.encoder().encode(summary) }
-        if unwritten.contains(summaryPath) {
+        var summary = ExecutionSummary(document, exitCode: exitCode, files: files + targets + [paths.summary])
+        summary.executionTimeS = Date().timeIntervalSince(started)
+        emit(paths.summary) { try JSONCoding.encoder().encode(summary) }
+        if unwritten.contains(paths.summary) {
             summary.filesWritten.removeLast()
             if interrupted.signal == nil { exitCode = ArchbenchExitCode.environment.rawValue }
             summary.exitCode = exitCode
         }
         printSummary(summary, validation: validation, results: results)
-        return SuiteOutcome(exitCode: exitCode, summary: summary, resultsPath: resultsPath)
+        return SuiteOutcome(exitCode: exitCode, summary: summary, resultsPath: paths.results)
     }
 
     /// The gate's exit code and why: 1 when a check or a regression against the history is
@@ -541,12 +531,6 @@ public final class SuiteRunner {
         }
     }
 
-    static func stamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd_HHmmss"
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        return formatter.string(from: date)
-    }
 }
 
 /// The first SIGINT or SIGTERM of a run.

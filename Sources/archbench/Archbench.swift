@@ -9,6 +9,6 @@ struct Archbench: ParsableCommand {
             2 usage or configuration error; 3 environment error (target unreachable, privilege or \
             kernel feature missing).
             """,
-        subcommands: [RunCommand.self, LoadCommand.self, ProbeCommand.self, LeakHuntCommand.self, HistoryCommand.self, ServeCommand.self]
+        subcommands: [RunCommand.self, LoadCommand.self, ProbeCommand.self, LeakHuntCommand.self, HistoryCommand.self, ReportCommand.self, ServeCommand.self]
     )
 }

@@ -85,7 +85,11 @@ final class ListeningSocketTests: XCTestCase {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
                 }
             }
-            if bound != 0, family == AF_INET6 { close(fd); listeners.removeLast(); continue }  // no IPv6 here
+            if bound != 0, family == AF_INET6 {
+                // A kernel without IPv6 cannot bind [::1]: the IPv4 case still runs, and the skip is said.
+                print("ProcessTableTests: no IPv6 on this machine; only the IPv4 listener is checked")
+                close(fd); listeners.removeLast(); continue
+            }
             XCTAssertEqual(bound, 0)
             XCTAssertEqual(listen(fd, 16), 0)
         }

@@ -52,10 +52,20 @@ final class RunCommandTests: XCTestCase {
         let names = files(in: directory)
         let resultsName = try XCTUnwrap(names.first { $0.hasPrefix("comprehensive_results_") && $0.hasSuffix(".json") }, "\(names)")
         XCTAssertTrue(names.contains { $0.hasPrefix("execution_summary_") && $0.hasSuffix(".json") }, "\(names)")
-        for (prefix, suffix) in [("validation_report_", ".txt"), ("regression_report_", ".txt"), ("junit_", ".xml"), ("ci_summary_", ".md")] {
+        for (prefix, suffix) in [("validation_report_", ".txt"), ("regression_report_", ".txt"), ("junit_", ".xml"), ("ci_summary_", ".md"),
+                                 ("dashboard_", ".html"), ("latency_heatmap_", ".png"), ("memory_analysis_", ".html"), ("trace_", ".json")] {
             XCTAssertTrue(names.contains { $0.hasPrefix(prefix) && $0.hasSuffix(suffix) }, "no \(prefix)*\(suffix): \(names)")
         }
         XCTAssertTrue(names.contains("history.sqlite"), "\(names)")
+        // The reports again from the results file alone: the same text, every file again.
+        let again = directory.appending(path: "again")
+        let report = try runToCompletion(archbench, ["report", directory.appending(path: resultsName).path, "--results-dir", again.path])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let validationName = try XCTUnwrap(names.first { $0.hasPrefix("validation_report_") })
+        XCTAssertEqual(try String(contentsOf: again.appending(path: validationName), encoding: .utf8),
+                       try String(contentsOf: directory.appending(path: validationName), encoding: .utf8))
+        XCTAssertEqual(Set(files(in: again)), Set(names.filter { !$0.hasPrefix("comprehensive_results_") && !$0.hasPrefix("targets_")
+            && $0 != "history.sqlite" && $0 != "again" }))
         XCTAssertTrue(result.stdout.contains("this run is #1"), result.stdout)
         XCTAssertFalse(names.contains { $0.hasSuffix(".tmp") }, "no temporary file left: \(names)")
         let data = try Data(contentsOf: directory.appending(path: resultsName))

@@ -46,23 +46,31 @@ final class RuntimeProbeTests: XCTestCase {
     func probeChurn(_ collector: String, in directory: URL) throws -> (ProbeReport, [Safepoint]) {
         let log = directory.appending(path: "gc-\(collector).log").path
         let report = ProbeAnalysis.report(of: try ProbeRecorder.record(ProbeRequest(command: [
-            "/usr/bin/java", "-Xmx64m", "-XX:+Use\(collector)", "-Xlog:safepoint:file=\(log):timenanos",
+            try Self.jdkTool("java"), "-Xmx64m", "-XX:+Use\(collector)", "-Xlog:safepoint:file=\(log):timenanos",
             "-cp", directory.path, "Churn", "2000",
         ])) { _ in })
         XCTAssertEqual(report.command?.exit?.code, 0)
         return (report, Self.safepoints(inLog: try String(contentsOfFile: log, encoding: .utf8)))
     }
 
+    /// A JDK's `name` (java, javac): on PATH, else in a JDK under /usr/lib/jvm; a skip naming where
+    /// it was looked for otherwise.
+    static func jdkTool(_ name: String) throws -> String {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        let jvms = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/jvm")) ?? []).sorted().map { "/usr/lib/jvm/\($0)/bin" }
+        for directory in path + jvms + ["/usr/bin"] where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
+            return "\(directory)/\(name)"
+        }
+        throw XCTSkip("no JDK: \(name) is neither on PATH nor under /usr/lib/jvm/*/bin")
+    }
+
     func compiledChurn() throws -> URL {
         if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
-        let tools = ["/usr/bin/java", "/usr/bin/javac"]
-        guard tools.allSatisfy({ FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw XCTSkip("no JDK (java and javac) on this machine")
-        }
+        let javac = try Self.jdkTool("javac")
         let directory = FileManager.default.temporaryDirectory.appending(path: "ab-jvm-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Self.churn.write(to: directory.appending(path: "Churn.java"), atomically: true, encoding: .utf8)
-        let compiled = try runToCompletion("/usr/bin/javac", ["-d", directory.path, directory.appending(path: "Churn.java").path])
+        let compiled = try runToCompletion(javac, ["-d", directory.path, directory.appending(path: "Churn.java").path])
         XCTAssertEqual(compiled.status, 0, compiled.stderr)
         return directory
     }

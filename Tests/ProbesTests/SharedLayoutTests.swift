@@ -16,5 +16,7 @@ final class SharedLayoutTests: XCTestCase {
         XCTAssertEqual(MemoryLayout<tcp_event>.size, 16)
         XCTAssertEqual(MemoryLayout<slow_syscall>.size, 24)
         XCTAssertEqual(MemoryLayout<gc_event>.size, 24)
+        XCTAssertEqual(MemoryLayout<target_proc>.size, 40)
+        XCTAssertEqual(MemoryLayout<syscall_key>.size, 8)
     }
 }

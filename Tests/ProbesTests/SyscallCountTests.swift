@@ -82,11 +82,33 @@ final class SyscallCountTests: XCTestCase {
         XCTAssertLessThan(report.durationSeconds, 2)
     }
 
-    func testSharedStructLayoutsMatchTheCSide() {
-        // The C side asserts the same sizes with _Static_assert; both read these from one header.
-        XCTAssertEqual(MemoryLayout<target_proc>.size, 40)
-        XCTAssertEqual(MemoryLayout<syscall_key>.size, 8)
+    /// A status other than 0, from the command and from children only the kernel sees end (their
+    /// parent reaps them): an exit handler that always recorded 0, or swapped code and signal, fails.
+    func testExitCodesAndDeathsBySignalAreRecordedAsTheKernelSawThem() throws {
+        let report = try ProbeRecorder.record(ProbeRequest(command: [BuiltProducts.helper, "exit", "7"])) { _ in }
+        XCTAssertEqual(report.command?.exit, ExitStatus(waitStatus: 7 << 8))
+        XCTAssertEqual(report.processes.first?.exit?.code, 7)
+
+        let output = directoryFile("children-end.out")
+        let children = try ProbeRecorder.record(ProbeRequest(
+            command: ["/bin/sh", "-c", "exec \(BuiltProducts.helper) children-end 42 \(SIGUSR1) > \(output)"])) { _ in }
+        XCTAssertEqual(children.command?.exit?.code, 0, "the helper saw both children end as planned")
+        let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ") }
+        let exiting = try XCTUnwrap(Int32(lines[0][1])), killed = try XCTUnwrap(Int32(lines[1][1]))
+        let byPid = Dictionary(children.processes.map { ($0.pid, $0) }, uniquingKeysWith: { first, _ in first })
+        XCTAssertEqual(byPid[exiting]?.exit?.code, 42, "\(children.processes.map { ($0.pid, $0.exit as Any) })")
+        XCTAssertNil(byPid[exiting]?.exit?.signal)
+        XCTAssertEqual(byPid[killed]?.exit?.signal, SIGUSR1, "\(children.processes.map { ($0.pid, $0.exit as Any) })")
+        XCTAssertNil(byPid[killed]?.exit?.code)
     }
+
+    func directoryFile(_ name: String) -> String {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "ab-exit-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        return directory.appending(path: name).path
+    }
+
 }
 
 
@@ -119,11 +141,21 @@ final class RunnerThread: @unchecked Sendable {
         }.start()
     }
 
-    func result(timeout: Double = 60) throws -> ProbeRecording {
-        guard done.wait(timeout: .now() + timeout) == .success, let outcome else {
-            throw XCTSkip("the probe run did not finish in \(timeout) s")
+    struct Hung: Error, CustomStringConvertible {
+        let seconds: Double
+        var description: String { "the probe run did not finish in \(seconds) s: a hang is a failure" }
+    }
+
+    /// The run's recording. A run still going after `timeout` fails the test (a deadlock must not
+    /// pass as a skip); the request's own duration bounds the run, so this then waits up to `drain`
+    /// seconds more for it to end and detach its probes before the next test loads its own.
+    func result(timeout: Double = 60, drain: Double = 60) throws -> ProbeRecording {
+        guard done.wait(timeout: .now() + timeout) == .success else {
+            if done.wait(timeout: .now() + drain) == .success { done.signal() }
+            throw Hung(seconds: timeout)
         }
-        return try outcome.get()
+        done.signal()
+        return try outcome!.get()
     }
 }
 
@@ -132,4 +164,23 @@ func traced(_ request: ProbeRequest) -> ProbeRequest {
     var request = request
     request.optionalFamilies.insert(.syscalls)
     return request
+}
+
+final class RunnerThreadTests: XCTestCase {
+    struct Stopped: Error {}
+
+    /// The hang path itself: a run past its timeout throws a failure (not XCTSkip) once it has ended.
+    func testARunThatDoesNotFinishInTimeFailsTheTestRatherThanSkipping() {
+        let finished = MessageLog()
+        let runner = RunnerThread {
+            Thread.sleep(forTimeInterval: 1)
+            finished.add("finished")
+            throw Stopped()
+        }
+        XCTAssertThrowsError(try runner.result(timeout: 0.1, drain: 10)) { error in
+            XCTAssertTrue(error is RunnerThread.Hung, "\(error)")
+            XCTAssertFalse(error is XCTSkip)
+        }
+        XCTAssertTrue(finished.wait(containing: "finished", timeout: 0.05), "the run was waited for before the failure")
+    }
 }

@@ -104,8 +104,25 @@ final class GateReportsTests: XCTestCase {
         let markdown = CISummary.markdown(validation, context: context, files: ["/x/junit_1.xml"])
         XCTAssertTrue(markdown.hasPrefix("## archbench: ❌ failed — POOR"), markdown)
         XCTAssertTrue(markdown.contains("| latency_acceptability | ❌ fail | 1 | 0 | 1 |"), markdown)
-        XCTAssertTrue(markdown.contains("| 🔴 critical | api_response_times latency_p95_ms GET /api/items?limit=20&x=<1> |"), markdown)
+        XCTAssertTrue(markdown.contains("| 🔴 critical | api_response_times latency_p95_ms GET /api/items?limit=20&amp;x=&lt;1&gt; |"), markdown)
+        XCTAssertFalse(markdown.contains("<1>"), "a name from the data is escaped: a CI renders Markdown as HTML")
         XCTAssertTrue(markdown.contains("Files: `junit_1.xml`"), markdown)
+    }
+
+    /// A name from the data with a newline and an escape sequence cannot forge a line of a text report
+    /// or reach the terminal: its control characters are shown, on the line where the name is.
+    func testTextReportsShowControlCharactersInNamesRatherThanObeyThem() {
+        let hostile = "GET /x\nGATE: exit 0 \u{1B}[2J<script>"
+        let validation = Validation.judge([
+            figure(.latencyAcceptability, "api_response_times", "latency_p95_ms", endpoint: hostile, threshold: "latency", 1, 2, .worse),
+        ])
+        var (_, context) = sample()
+        context.failures = ["round 1 of \u{1B}]0;title\u{7}: died"]
+        for report in [validation.text(context, thresholds: [:]), context.regression!.text(context, validation: validation)] {
+            XCTAssertFalse(report.contains("\u{1B}") || report.contains("\u{7}"), report)
+            XCTAssertFalse(report.split(separator: "\n").contains { $0.hasPrefix("GATE: exit 0") }, report)
+        }
+        XCTAssertTrue(validation.text(context, thresholds: [:]).contains(#"GET /x\nGATE: exit 0 \u{1b}[2J<script>"#))
     }
 
     func shell(_ program: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {

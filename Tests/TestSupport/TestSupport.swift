@@ -1,3 +1,4 @@
+import ArchbenchCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -114,7 +115,8 @@ public func runToCompletion(_ executable: String, _ arguments: [String], timeout
 
 /// Why a test that loads BPF programs cannot run here, or nil when it can.
 public func reasonBPFTestsCannotRun() -> String? {
-    if geteuid() != 0 { return "loading BPF probes needs root (CI runs as root)" }
+    // The CLI's own check, by capability: root in a container without CAP_BPF skips too.
+    if let missing = Privileges.missingForTracing() { return "\(missing) (CI runs as root)" }
     if !FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") {
         return "this kernel has no BTF (/sys/kernel/btf/vmlinux)"
     }

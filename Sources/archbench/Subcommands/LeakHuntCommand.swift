@@ -37,6 +37,10 @@ struct LeakHuntCommand: ParsableCommand {
     @Flag(help: "Also attribute native allocations to user stacks, and list the largest still outstanding.")
     var alloc = false
 
+    @Option(help: ArgumentHelp("With --alloc, also write the outstanding allocations' stacks to this file in the folded "
+                               + "format (`comm;outer;…;inner bytes`) for flamegraph.pl or speedscope.", valueName: "file"))
+    var folded: String?
+
     @Option(help: ArgumentHelp("A BTF file for the running kernel, if it has no /sys/kernel/btf/vmlinux.", valueName: "file"))
     var btf: String?
 
@@ -51,6 +55,7 @@ struct LeakHuntCommand: ParsableCommand {
         guard duration > 0, duration.isFinite, duration <= 86_400 else {
             throw ValidationError("--duration \(duration) must be a number of seconds in (0, 86400]")
         }
+        if folded != nil, !alloc { throw ValidationError("--folded needs --alloc: stacks are captured only with it") }
         if (url == nil) != (rate == nil) { throw ValidationError("--url and --rate go together") }
         if let rate, !(rate > 0 && rate.isFinite && rate <= 10_000_000) {
             throw ValidationError("--rate \(rate) must be a positive number of requests per second")
@@ -77,6 +82,7 @@ struct LeakHuntCommand: ParsableCommand {
         options.json = json
         let report = try LeakHunt.run(options)
         print(json ? try report.json() : report.text())
+        if let folded { try AtomicFile.write(report.foldedStacks(), to: folded) }
         if report.leakSuspected { throw ExitCode(ArchbenchExitCode.validationFailed.rawValue) }
     }
 }

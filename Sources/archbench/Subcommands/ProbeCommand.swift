@@ -44,6 +44,10 @@ struct ProbeCommand: ParsableCommand {
                                + "default \(ProbeRequest.defaultAllocationSampleEvery)).", valueName: "N"))
     var allocSample: Int?
 
+    @Option(help: ArgumentHelp("With --alloc, also write the outstanding allocations' stacks to this file in the folded "
+                               + "format (`comm;outer;…;inner bytes`) for flamegraph.pl or speedscope.", valueName: "file"))
+    var folded: String?
+
     @Flag(help: "Print the report as JSON (keys in docs/architecture.md) instead of tables.")
     var json = false
 
@@ -58,6 +62,7 @@ struct ProbeCommand: ParsableCommand {
             }
             guard alloc else { throw ValidationError("--alloc-sample needs --alloc") }
         }
+        if folded != nil, !alloc { throw ValidationError("--folded needs --alloc: stacks are captured only with it") }
         if let duration, !(duration > 0 && duration.isFinite) {
             throw ValidationError("--duration \(duration) must be a positive number of seconds")
         }
@@ -72,5 +77,6 @@ struct ProbeCommand: ParsableCommand {
             Console.error("archbench: \(message)")
         }
         print(json ? try report.json() : report.text())
+        if let folded { try AtomicFile.write(report.foldedStacks(), to: folded) }
     }
 }

@@ -19,6 +19,7 @@
  *   ab-testhelper malloc-loop N S       N malloc(S)/free pairs; prints "malloc_free N seconds ops_per_s"
  * getppid goes through syscall(2) so no libc caching can hide a call. Built with frame pointers
  * (Package.swift), so the allocation probes' stack walks see each function. */
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,34 @@ static int fork_tree(long children, long calls)
 		if (wait(&status) == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			failed = 1;
 	}
+	return failed;
+}
+
+/* One child exits with `code`, another is killed by `signal_number`; the parent reaps both and exits
+ * 0, so only the kernel's record of each child's end can tell their statuses. Prints each child's
+ * pid with its expected end. */
+static int children_end(long code, long signal_number)
+{
+	pid_t exiting = fork(), killed;
+	int status, failed = 0;
+
+	if (exiting == -1)
+		return 1;
+	if (exiting == 0)
+		_exit((int)code);
+	killed = fork();
+	if (killed == -1)
+		return 1;
+	if (killed == 0) {
+		raise((int)signal_number);
+		_exit(0);
+	}
+	printf("exit %d %ld\nsignal %d %ld\n", (int)exiting, code, (int)killed, signal_number);
+	fflush(stdout);
+	if (waitpid(exiting, &status, 0) == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != code)
+		failed = 1;
+	if (waitpid(killed, &status, 0) == -1 || !WIFSIGNALED(status) || WTERMSIG(status) != signal_number)
+		failed = 1;
 	return failed;
 }
 
@@ -289,6 +318,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && strcmp(argv[1], "exit") == 0)
 		return (int)parse_count(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "children-end") == 0)
+		return children_end(parse_count(argv[2]), parse_count(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "nanosleep") == 0)
 		return timed_nanosleep(parse_count(argv[2]), parse_count(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "rss-steps") == 0)
@@ -300,6 +331,6 @@ int main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], "malloc-loop") == 0)
 		return malloc_loop(parse_count(argv[2]), parse_count(argv[3]));
 	fprintf(stderr, "usage: ab-testhelper getppid N | fork-tree K N | wait-getppid N | sleep S | exit CODE |"
-			" nanosleep N US | rss-steps N MIB | sleep-spin N MS | alloc K S | malloc-loop N S\n");
+			" children-end CODE SIG | nanosleep N US | rss-steps N MIB | sleep-spin N MS | alloc K S | malloc-loop N S\n");
 	return 2;
 }

@@ -31,5 +31,5 @@ public struct DetectedPause: Codable, Sendable, Hashable {
     }
 
     /// When the threads were released.
-    public var endNs: UInt64 { startNs + durationNs }
+    public var endNs: UInt64 { startNs.addingReportingOverflow(durationNs).overflow ? .max : startNs + durationNs }
 }

@@ -32,6 +32,16 @@ public struct OffCPUInterval: Codable, Sendable, Hashable {
         self.preempted = preempted
     }
 
+    /// Decoded through the init, so an interval read from a file keeps its end at or after its start.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(tid: try container.decode(Int32.self, forKey: .tid), tgid: try container.decode(Int32.self, forKey: .tgid),
+                  startNs: try container.decode(UInt64.self, forKey: .startNs), endNs: try container.decode(UInt64.self, forKey: .endNs),
+                  runqNs: try container.decode(UInt64.self, forKey: .runqNs),
+                  syscall: try container.decodeIfPresent(Int32.self, forKey: .syscall),
+                  preempted: try container.decode(Bool.self, forKey: .preempted))
+    }
+
     public var durationNs: UInt64 { endNs - startNs }
 
     /// When the thread was woken: the end of the sleeping part, `endNs − runqNs`. The run-queue wait

@@ -82,9 +82,12 @@ public enum CISummary {
     }
 
     /// Safe inside a table cell and as Markdown text: a CI renders Markdown to HTML, so a name from
-    /// the data cannot open a tag, a table cell or a code span.
+    /// the data cannot open a tag, a link, a table cell or a code span. The backslash goes first, so
+    /// that the escapes added after it stay escapes.
     static func cell(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "[", with: "\\[")
+            .replacingOccurrences(of: "]", with: "\\]")
+            .replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "|", with: "\\|")
             .replacingOccurrences(of: "`", with: "'").replacingOccurrences(of: "\n", with: " ")
     }

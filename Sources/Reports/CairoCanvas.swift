@@ -114,11 +114,14 @@ final class CairoCanvas {
         guard drawing == CAIRO_STATUS_SUCCESS else { throw CairoFailure("draw the image", drawing) }
         cairo_surface_flush(surface)
         let sink = PNGSink()
-        let status = cairo_surface_write_to_png_stream(surface, { closure, bytes, length in
-            guard let closure, let bytes else { return CAIRO_STATUS_WRITE_ERROR }
-            Unmanaged<PNGSink>.fromOpaque(closure).takeUnretainedValue().data.append(bytes, count: Int(length))
-            return CAIRO_STATUS_SUCCESS
-        }, Unmanaged.passUnretained(sink).toOpaque())
+        // The sink is passed unretained: it must outlive the call that writes into it.
+        let status = withExtendedLifetime(sink) {
+            cairo_surface_write_to_png_stream(surface, { closure, bytes, length in
+                guard let closure, let bytes else { return CAIRO_STATUS_WRITE_ERROR }
+                Unmanaged<PNGSink>.fromOpaque(closure).takeUnretainedValue().data.append(bytes, count: Int(length))
+                return CAIRO_STATUS_SUCCESS
+            }, Unmanaged.passUnretained(sink).toOpaque())
+        }
         guard status == CAIRO_STATUS_SUCCESS else { throw CairoFailure("encode the PNG", status) }
         return sink.data
     }

@@ -22,6 +22,9 @@ public enum ChromeTrace {
         var other = ["tool": results.tool, "timestamp": results.timestamp, "clock": results.clock,
                      "workload": results.workload]
         for (key, count) in builder.dropped where count > 0 { other[key] = String(count) }
+        // Spans the results file itself left out (it keeps the longest per architecture and benchmark).
+        let unrecorded = results.kernel.values.flatMap(\.values).reduce(0) { $0 + $1.offcpuSpansDropped }
+        if unrecorded > 0 { other["offcpu_spans_not_recorded"] = String(unrecorded) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return try encoder.encode(Document(traceEvents: builder.events, displayTimeUnit: "ms", otherData: other))

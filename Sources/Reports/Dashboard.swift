@@ -194,7 +194,7 @@ public enum Dashboard {
                                     color: index, style: "dots"))
             sweep.append(PageSeries(label: "\(architecture) P99", points: steps.map { ($0.connections, $0.p99Ms) },
                                     color: index, style: "trend", axis: "y2"))
-            if case .number(let knee)? = metadata["knee_connections"] {
+            if case .number(let knee)? = metadata["knee_connections"], knee.isFinite {
                 let top = steps.map(\.perS).max() ?? 0
                 sweep.append(PageSeries(label: "\(architecture) knee", points: [(knee, 0), (knee, top)], color: index,
                                         style: "knee"))
@@ -226,7 +226,7 @@ public enum Dashboard {
                 if !own.isEmpty {
                     pauses.append(PageSeries(
                         label: name,
-                        points: own.map { (Double(Int64($0.startNs) - Int64(report.startNs)) / 1e9, Double($0.durationNs) / 1e6) },
+                        points: own.map { ((Double($0.startNs) - Double(report.startNs)) / 1e9, Double($0.durationNs) / 1e6) },
                         color: pauses.count, style: "points"))
                 }
             }

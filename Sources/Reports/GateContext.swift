@@ -51,14 +51,19 @@ enum Figure {
     /// the data (a process's comm, an endpoint, an architecture) cannot start a line of its own or
     /// send escape sequences to the terminal that shows the report.
     static func plain(_ line: String) -> String {
-        guard line.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return line }
+        // Controls, and the separators and bidi overrides that can split or reorder a line on screen.
+        func hidden(_ scalar: Unicode.Scalar) -> Bool {
+            scalar.properties.generalCategory == .control || (0x2028...0x202E).contains(scalar.value)
+                || (0x2066...0x2069).contains(scalar.value)
+        }
+        guard line.unicodeScalars.contains(where: hidden) else { return line }
         var out = ""
         for scalar in line.unicodeScalars {
             switch scalar {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.properties.generalCategory == .control: out += "\\u{\(String(scalar.value, radix: 16))}"
+            case _ where hidden(scalar): out += "\\u{\(String(scalar.value, radix: 16))}"
             default: out.unicodeScalars.append(scalar)
             }
         }

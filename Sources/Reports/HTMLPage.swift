@@ -53,8 +53,8 @@ enum HTML {
     }
 
     /// Chart.js, decoded once from the base64 the build embedded.
-    static let chartJS: String = {
-        guard let data = Data(base64Encoded: chartJSBase64, options: .ignoreUnknownCharacters) else { return "" }
+    static let chartJS: String? = {
+        guard let data = Data(base64Encoded: chartJSBase64, options: .ignoreUnknownCharacters) else { return nil }
         // The library is Debian's, but a `</script` inside it would still end the element.
         return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "</script", with: "<\\/script")
     }()
@@ -63,6 +63,7 @@ enum HTML {
     /// ids they name.
     static func page(title: String, body: String, charts: [PageChart]) throws -> String {
         let data = try scriptJSON(PageData(charts: charts))
+        guard let chartJS else { throw ReportError.damagedBuild("embedded Chart.js is not valid base64") }
         return """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8">

@@ -43,7 +43,6 @@ public enum LatencyHeatmap {
         public var columns: [[UInt64]?]
         /// Where rounds 2, 3 … start on the timeline, in seconds.
         public var roundStarts: [Double]
-        public var rounds: Int
 
         /// The buckets that hold a response.
         var buckets: ClosedRange<Int>? {
@@ -197,18 +196,20 @@ public enum LatencyHeatmap {
     static func series(_ results: SuiteResults, _ benchmark: String, _ architecture: String, columnNs: UInt64) -> Series {
         var columns: [[UInt64]?] = []
         var starts: [Double] = []
-        var rounds = 0
+        var firstRound = true
         for round in results.rounds where round.benchmark == benchmark && round.architecture == architecture {
             let first = columns.count
             // Nanoseconds, not seconds: windows start whole periods apart, and a rounding error would
             // put one in its neighbour's column.
-            if rounds > 0 { starts.append(Double(UInt64(first) * columnNs) / 1e9) }
-            rounds += 1
+            if !firstRound { starts.append(Double(UInt64(first) * columnNs) / 1e9) }
+            firstRound = false
+            // A day at most, and windows outside their round ignored: a damaged file cannot ask for
+            // billions of columns.
+            let lengthNs = min(round.endNs > round.startNs ? round.endNs - round.startNs : 0, Self.longestRoundNs)
             // A round a hair over whole columns takes no column of its own for that hair.
-            let lengthNs = round.endNs > round.startNs ? round.endNs - round.startNs : 0
             var end = first + Int((lengthNs + columnNs - 1 - min(columnNs / 100, lengthNs)) / columnNs)
             for load in round.result?.loads ?? [] {
-                for window in load.windows {
+                for window in load.windows where window.startNs <= round.startNs || window.startNs - round.startNs < lengthNs + columnNs {
                     let atNs = window.startNs > round.startNs ? window.startNs - round.startNs : 0
                     let column = first + Int(atNs / columnNs)
                     end = max(end, column + 1)
@@ -216,14 +217,19 @@ public enum LatencyHeatmap {
                     var counts = columns[column] ?? []
                     let buckets = window.log2Counts.prefix(maxBucket + 1)
                     if counts.count < buckets.count { counts += Array(repeating: 0, count: buckets.count - counts.count) }
-                    for (bucket, count) in buckets.enumerated() { counts[bucket] += UInt64(count) }
+                    for (bucket, count) in buckets.enumerated() {
+                        let sum = counts[bucket].addingReportingOverflow(UInt64(count))
+                        counts[bucket] = sum.overflow ? .max : sum.partialValue
+                    }
                     columns[column] = counts
                 }
             }
             if columns.count < end { columns += Array(repeating: nil, count: end - columns.count) }
         }
-        return Series(columns: columns, roundStarts: starts, rounds: rounds)
+        return Series(columns: columns, roundStarts: starts)
     }
+
+    static let longestRoundNs: UInt64 = 86_400 * 1_000_000_000
 
     /// 2^maxBucket µs is beyond any latency a run can record, and keeps 2^(i+1) within an Int.
     static let maxBucket = 40

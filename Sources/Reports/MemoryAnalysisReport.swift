@@ -20,7 +20,7 @@ public enum MemoryAnalysisReport {
         for architecture in Dashboard.ordered(results.architectures, results.kernel.keys) {
             let reports = (results.kernel[architecture] ?? [:]).sorted { $0.value.startNs < $1.value.startNs }
             guard let t0 = reports.map(\.value.startNs).min() else { continue }
-            // The leak verdict is read where the suite reads it, memory_usage, when it ran.
+            // The trend is drawn where the suite fits it: memory_usage, when it ran.
             let fitted = reports.filter { $0.key == "memory_usage" }
             let fitReports = fitted.isEmpty ? reports : fitted
             let fitStart = fitReports.map(\.value.startNs).min() ?? t0
@@ -36,10 +36,19 @@ public enum MemoryAnalysisReport {
                 let fitPoints = process.changes.filter { $0.ns >= fitStart && $0.ns <= fitEnd }
                 let from = max(fitStart, process.startNs), to = process.exitNs.map { min($0, fitEnd) } ?? fitEnd
                 let detector = LeakDetector()
-                let verdict = fitPoints.isEmpty
-                    ? LeakVerdict(leakSuspected: false, growthBytesPerS: 0, ci95BytesPerS: [0, 0], samples: 0, method: "none",
-                                  reason: "its RSS never moved by a recording step while probed")
-                    : detector.detect(fitPoints, startNs: from, endNs: to)
+                // The suite's own verdict where it has one, so this table agrees with the gate; a
+                // results file without it (a custom run) gets the detector's over the same window.
+                let verdict: LeakVerdict
+                if let leak = results.analysis.leaks[architecture]?.first(where: { $0.pid == process.pid }) {
+                    verdict = LeakVerdict(leakSuspected: leak.leakSuspected, growthBytesPerS: leak.growthBytesPerS,
+                                          ci95BytesPerS: leak.ci95BytesPerS, samples: leak.samples, method: leak.method,
+                                          reason: leak.reason)
+                } else if fitPoints.isEmpty {
+                    verdict = LeakVerdict(leakSuspected: false, growthBytesPerS: 0, ci95BytesPerS: [0, 0], samples: 0, method: "none",
+                                          reason: "its RSS never moved by a recording step while probed")
+                } else {
+                    verdict = detector.detect(fitPoints, startNs: from, endNs: to)
+                }
                 if verdict.reason == nil, verdict.samples > 0,
                    let trend = trendLines(process.steps, verdict: verdict, from: warmedUp(from, to, detector), to: to) {
                     let line = { (points: [(UInt64, Double)]) in points.map { (seconds($0.0, from: t0), $0.1 / 1_048_576) } }

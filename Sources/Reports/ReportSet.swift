@@ -5,19 +5,20 @@ import Foundation
 public enum ReportError: ArchbenchFailure {
     /// The file is not a results file archbench can read: what is wrong with it.
     case unreadable(String)
-    case notBuilt(String)
+    /// Something built into archbench cannot be used.
+    case damagedBuild(String)
 
     public var exitCode: ArchbenchExitCode {
         switch self {
         case .unreadable: return .usage
-        case .notBuilt: return .environment
+        case .damagedBuild: return .environment
         }
     }
 
     public var description: String {
         switch self {
         case .unreadable(let why): return why
-        case .notBuilt(let what): return "the \(what) is not built yet"
+        case .damagedBuild(let what): return "this archbench build is damaged: \(what)"
         }
     }
 }
@@ -68,12 +69,39 @@ public enum ReportSet {
         public var trace: String { path("trace", "json") }
     }
 
+    /// Writes each file on its own, atomically, so that one failure does not keep the others from
+    /// being written; says each as it goes.
+    public final class Writer {
+        public private(set) var written: [String] = []
+        public private(set) var unwritten: [String] = []
+        let progress: (String) -> Void
+
+        public init(progress: @escaping (String) -> Void) { self.progress = progress }
+
+        public func emit(_ path: String, _ data: () throws -> Data) {
+            do {
+                try AtomicFile.write(try data(), to: path)
+                written.append(path)
+                progress("  \(path)")
+            } catch {
+                unwritten.append(path)
+                progress("  ❌ cannot write \(path): \(error)")
+            }
+        }
+
+    }
+
+    /// The user's sections over `results`, computed once for every report that shows them.
+    public static func sections(_ options: Options, _ results: SuiteResults) -> [RenderedSection] {
+        options.sections.map { RenderedSection($0, results: results) }
+    }
+
     /// Writes the text reports of `results` (validation, regression, JUnit, the CI summary) and, where
-    /// probes ran, the trace, through `emit` (path, contents), which writes each file on its own so that
-    /// one failure does not keep the others from being written. `before` and `after` are the run's other
-    /// files, for the CI summary's list (with the visualizations when `options` has them).
-    public static func write(_ results: SuiteResults, to paths: Paths, options: Options, before: [String] = [],
-                             after: [String] = [], emit: (String, () throws -> Data) -> Void) {
+    /// probes ran, the trace. `before` and `after` are the run's other files, for the CI summary's
+    /// list (with the visualizations when `options` has them).
+    public static func write(_ results: SuiteResults, to paths: Paths, options: Options, sections: [RenderedSection],
+                             before: [String] = [], after: [String] = [], with writer: Writer) {
+        let emit = writer.emit
         let context = results.gateContext
         var ours = [paths.validation, paths.regression, paths.junit, paths.markdown]
         if results.probes == "on" { ours.append(paths.trace) }
@@ -83,25 +111,28 @@ public enum ReportSet {
         emit(paths.junit) { Data(JUnitReport.xml(results.validation, context: context, hostname: results.history?.host ?? "localhost").utf8) }
         emit(paths.markdown) {
             Data(CISummary.markdown(results.validation, context: context, files: before + ours + after,
-                                    sections: sections(options, results)).utf8)
+                                    sections: sections).utf8)
         }
         if results.probes == "on" { emit(paths.trace) { try ChromeTrace.json(results) } }
     }
 
     /// Writes the dashboard, the latency heatmap and the memory analysis (what `--no-visualizations`
-    /// leaves out), each on its own through `emit`.
-    public static func writeVisualizations(_ results: SuiteResults, to paths: Paths, options: Options,
-                                           emit: (String, () throws -> Data) -> Void) {
-        emit(paths.dashboard) { Data(try Dashboard.html(results, sections: sections(options, results)).utf8) }
+    /// leaves out).
+    public static func writeVisualizations(_ results: SuiteResults, to paths: Paths, sections: [RenderedSection],
+                                           with writer: Writer) {
+        let emit = writer.emit
+        emit(paths.dashboard) { Data(try Dashboard.html(results, sections: sections).utf8) }
         emit(paths.heatmap) { try LatencyHeatmap.png(results) }
         emit(paths.memory) { Data(try MemoryAnalysisReport.html(results).utf8) }
     }
 
     /// `archbench report`: every report of the results file at `path` again, into `directory` (the
-    /// results file's own by default), under the file's stamp. Returns the files written and those
-    /// that could not be; an unreadable or foreign file is a usage error naming what is wrong.
+    /// results file's own by default), under the file's stamp. The execution summary is written only
+    /// where there is none: the run's own is the record of that run (its time, its files, its exit
+    /// code). Returns the files written and those that could not be; an unreadable or foreign file is
+    /// a usage error naming what is wrong.
     public static func regenerate(from path: String, into directory: String?, options: Options,
-                                  progress: (String) -> Void) throws -> (written: [String], unwritten: [String]) {
+                                  progress: @escaping (String) -> Void) throws -> (written: [String], unwritten: [String]) {
         let results = try SuiteResults.load(path: path)
         let name = (path as NSString).lastPathComponent
         let stamp = name.hasPrefix("comprehensive_results_") && name.hasSuffix(".json")
@@ -113,26 +144,16 @@ public enum ReportSet {
         } catch {
             throw ArchbenchError.environment("cannot create \(paths.directory): \(error.localizedDescription)")
         }
-        var written: [String] = [], unwritten: [String] = []
-        func emit(_ file: String, _ data: () throws -> Data) {
-            do {
-                try AtomicFile.write(try data(), to: file)
-                written.append(file)
-                progress("  \(file)")
-            } catch {
-                unwritten.append(file)
-                progress("  ❌ cannot write \(file): \(error)")
-            }
+        let writer = Writer(progress: progress)
+        let sections = sections(options, results)
+        let summaryExists = FileManager.default.fileExists(atPath: paths.summary)
+        write(results, to: paths, options: options, sections: sections, before: [path], after: [paths.summary], with: writer)
+        if options.visualizations { writeVisualizations(results, to: paths, sections: sections, with: writer) }
+        if !summaryExists {
+            let summary = ExecutionSummary(results, exitCode: results.exitCode, files: [path] + writer.written + [paths.summary])
+            writer.emit(paths.summary) { try JSONCoding.encoder().encode(summary) }
         }
-        write(results, to: paths, options: options, before: [path], after: [paths.summary], emit: emit)
-        if options.visualizations { writeVisualizations(results, to: paths, options: options, emit: emit) }
-        let summary = ExecutionSummary(results, exitCode: results.exitCode, files: written + [paths.summary])
-        emit(paths.summary) { try JSONCoding.encoder().encode(summary) }
-        return (written, unwritten)
-    }
-
-    static func sections(_ options: Options, _ results: SuiteResults) -> [RenderedSection] {
-        options.sections.map { RenderedSection($0, results: results) }
+        return (writer.written, writer.unwritten)
     }
 }
 

@@ -222,22 +222,10 @@ public final class SuiteRunner {
             failures: failures, thresholds: config.thresholds, exitCode: exitCode,
             exitReason: interrupted.signal != nil ? "interrupted" : gate.reason, recommendations: recommendations,
             executionTimeS: Date().timeIntervalSince(started))
-        // Each file on its own: one that cannot be written does not keep the others from being written.
-        var files: [String] = []
-        var unwritten: [String] = []
-        func emit(_ path: String, _ data: () throws -> Data) {
-            do {
-                try AtomicFile.write(try data(), to: path)
-                files.append(path)
-                console.line("  \(path)")
-            } catch {
-                unwritten.append(path)
-                console.line("  ❌ cannot write \(path): \(error)")
-            }
-        }
+        let writer = ReportSet.Writer { [console] in console.line($0) }
         let paths = ReportSet.Paths(directory: directory, stamp: stamp)
-        emit(paths.results) { try JSONCoding.encoder().encode(document) }
-        if unwritten.contains(paths.results), let run = historyReference?.run {
+        writer.emit(paths.results) { try JSONCoding.encoder().encode(document) }
+        if writer.unwritten.contains(paths.results), let run = historyReference?.run {
             // The history must not point at a results file that does not exist.
             do {
                 try history.delete(run: run)
@@ -248,19 +236,21 @@ public final class SuiteRunner {
         }
         let targets = FileManager.default.fileExists(atPath: targetsLog) ? [targetsLog] : []
         let reportOptions = ReportSet.Options(visualizations: options.visualizations, sections: options.reportSections)
-        ReportSet.write(document, to: paths, options: reportOptions, before: files, after: [paths.summary] + targets, emit: emit)
+        let sections = ReportSet.sections(reportOptions, document)
+        ReportSet.write(document, to: paths, options: reportOptions, sections: sections, before: writer.written,
+                        after: [paths.summary] + targets, with: writer)
         console.line("📈 Creating performance visualizations...")
         if options.visualizations {
-            ReportSet.writeVisualizations(document, to: paths, options: reportOptions, emit: emit)
+            ReportSet.writeVisualizations(document, to: paths, sections: sections, with: writer)
         } else {
             console.line("  skipped (--no-visualizations)")
         }
 
-        if interrupted.signal == nil, !unwritten.isEmpty { exitCode = ArchbenchExitCode.environment.rawValue }
-        var summary = ExecutionSummary(document, exitCode: exitCode, files: files + targets + [paths.summary])
+        if interrupted.signal == nil, !writer.unwritten.isEmpty { exitCode = ArchbenchExitCode.environment.rawValue }
+        var summary = ExecutionSummary(document, exitCode: exitCode, files: writer.written + targets + [paths.summary])
         summary.executionTimeS = Date().timeIntervalSince(started)
-        emit(paths.summary) { try JSONCoding.encoder().encode(summary) }
-        if unwritten.contains(paths.summary) {
+        writer.emit(paths.summary) { try JSONCoding.encoder().encode(summary) }
+        if writer.unwritten.contains(paths.summary) {
             summary.filesWritten.removeLast()
             if interrupted.signal == nil { exitCode = ArchbenchExitCode.environment.rawValue }
             summary.exitCode = exitCode

@@ -125,6 +125,16 @@ final class GateReportsTests: XCTestCase {
         XCTAssertTrue(validation.text(context, thresholds: [:]).contains(#"GET /x\nGATE: exit 0 \u{1b}[2J<script>"#))
     }
 
+    /// A name cannot make a link or break a table cell in the Markdown summary: `\` is escaped before
+    /// the escapes added after it, and `[` `]` lose their meaning.
+    func testMarkdownNamesCannotLinkOrBreakACell() {
+        var (validation, context) = sample()
+        context.failures = [#"x\|y [link](http://127.0.0.1:9/)"#]
+        let markdown = CISummary.markdown(validation, context: context, files: [])
+        XCTAssertTrue(markdown.contains(#"- x\\\|y \[link\](http://127.0.0.1:9/)"#), markdown)
+        XCTAssertFalse(markdown.contains("[link]("), markdown)
+    }
+
     func shell(_ program: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)

@@ -39,7 +39,7 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("no-memory"), help: "Leave out the memory_usage benchmark.")
     var noMemory = false
 
-    @Flag(name: .customLong("no-visualizations"), help: "Write no dashboard, heatmap or traces.")
+    @Flag(name: .customLong("no-visualizations"), help: "Write no dashboard, latency heatmap or memory analysis (the HTML and PNG reports).")
     var noVisualizations = false
 
     @Flag(name: .customLong("no-probes"), help: "Do not probe the architectures' processes (client side only).")

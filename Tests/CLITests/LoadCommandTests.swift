@@ -17,6 +17,48 @@ final class LoadCommandTests: XCTestCase {
         XCTAssertTrue(flags.stderr.contains("-c/--connections (2) must be at least -t/--threads (4)"), flags.stderr)
     }
 
+    /// Every load flag that can be wrong is refused before anything is sent, naming the flag.
+    func testEachBadFlagIsAUsageErrorNamingIt() throws {
+        let cases: [([String], String)] = [
+            (["--timeout", "0"], "--timeout must be a positive number of seconds"),
+            (["--pipeline", "0"], "--pipeline must be between 1 and 1024"),
+            (["--pipeline", "1025"], "--pipeline must be between 1 and 1024"),
+            (["-H", "no colon"], #"-H/--header "no colon" is not "Name: value""#),
+            (["--endpoint", "x"], #"bad --endpoint "x": expected WEIGHT METHOD PATH [BODY]"#),
+            (["--endpoint", "1 GET"], #"bad --endpoint "1 GET": expected WEIGHT METHOD PATH [BODY]"#),
+            (["--requests", "0"], "--requests must be positive"),
+            (["--rate=-5"], "--rate must be a positive number"),
+            (["--message-bytes", "0"], "--message-bytes must be between 1 and 16 MiB"),
+            (["-X"], "Missing value for '-X <method>'"),
+        ]
+        for (arguments, message) in cases {
+            let result = try runToCompletion(archbench, ["load", "http://127.0.0.1:9/", "-d", "1"] + arguments)
+            XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+    }
+
+    /// .invalid never resolves (RFC 6761): an environment error naming the host, before any load.
+    func testAnUnresolvableHostIsAnEnvironmentErrorNamingIt() throws {
+        let result = try runToCompletion(archbench, ["load", "http://archbench-test.invalid/", "-d", "1"])
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertTrue(result.stderr.contains("cannot resolve host archbench-test.invalid"), result.stderr)
+    }
+
+    /// Ctrl-C ends the load early and still prints what it measured, with the duration it ran.
+    func testSIGINTEndsTheLoadAndStillReports() throws {
+        let server = try TestServer()
+        defer { _ = server.stop() }
+        let load = try RunningProcess(archbench, ["load", server.url + "/", "-d", "30", "--json"])
+        Thread.sleep(forTimeInterval: 1)
+        kill(load.pid, SIGINT)
+        let result = load.finish(timeout: 10)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
+        XCTAssertGreaterThan(json["requests"] as? Int ?? 0, 0)
+        XCTAssertLessThan(json["duration_s"] as? Double ?? 99, 10, "the load stopped at the signal, not at -d 30")
+    }
+
     func testRefusedTargetIsAnEnvironmentErrorWithinFiveSeconds() throws {
         let server = try TestServer()
         let port = server.port

@@ -82,6 +82,24 @@ final class SyscallCountTests: XCTestCase {
         XCTAssertLessThan(report.durationSeconds, 2)
     }
 
+    /// A command that ignores SIGTERM is killed after the grace period rather than outliving the run,
+    /// and a SIGINT for archbench reaches the command as SIGINT.
+    func testAStoppedCommandThatIgnoresSIGTERMIsKilledAndSIGINTIsPassedOn() throws {
+        let started = Date()
+        let stubborn = try ProbeRecorder.record(ProbeRequest(command: ["/bin/sh", "-c", "trap '' TERM; exec sleep 60"], duration: 0.5)) { _ in }
+        XCTAssertEqual(stubborn.command?.stoppedByArchbench, true)
+        XCTAssertEqual(stubborn.command?.exit?.signal, SIGKILL, "SIGTERM ignored, so SIGKILL after the grace period")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "half a second, the grace period, then the kill")
+
+        let messages = MessageLog()
+        let runner = RunnerThread { try ProbeRecorder.record(ProbeRequest(command: [BuiltProducts.helper, "sleep", "60"], duration: 30)) { messages.add($0) } }
+        XCTAssertTrue(messages.wait(containing: "probing"), "the probe never attached")
+        kill(getpid(), SIGINT)
+        let interrupted = try runner.result(timeout: 30)
+        XCTAssertEqual(interrupted.endReason, "signal")
+        XCTAssertEqual(interrupted.command?.exit?.signal, SIGINT, "the command gets the signal archbench got")
+    }
+
     /// A status other than 0, from the command and from children only the kernel sees end (their
     /// parent reaps them): an exit handler that always recorded 0, or swapped code and signal, fails.
     func testExitCodesAndDeathsBySignalAreRecordedAsTheKernelSawThem() throws {

@@ -56,6 +56,11 @@ final class KernelReferenceTests: XCTestCase {
         let rss = try XCTUnwrap(helper.rssBytes)
         XCTAssertGreaterThanOrEqual(Double(rss.max), 8 * 16 * 1024 * 1024)
         XCTAssertGreaterThan(helper.pageFaults, 8 * 16 * 256 / 2, "touching 128 MiB faults in most of its pages")
+        // The kernel's own count, read by the helper just before it exits: the probe adds only the
+        // few faults of its last printf and its exit.
+        let faults = try XCTUnwrap(lines.first { $0.hasPrefix("faults ") }).split(separator: " ").compactMap { Double($0) }
+        let own = faults[0] + faults[1]
+        XCTAssertEqual(Double(helper.pageFaults), own, accuracy: max(own * 0.002, 20), "minflt + majflt \(faults)")
     }
 
     func testOffCPUAndRunQueueMatchSchedstat() throws {

@@ -150,6 +150,25 @@ static unsigned long long vm_rss_bytes(void)
 	return kib * 1024;
 }
 
+/* The kernel's own count of this process's page faults (/proc/self/stat: minflt, majflt), the
+ * reference for the probe's. */
+static int print_faults(void)
+{
+	unsigned long minflt = 0, majflt = 0;
+	char line[1024], *after;
+	FILE *stat = fopen("/proc/self/stat", "r");
+
+	if (!stat || !fgets(line, sizeof(line), stat))
+		return 1;
+	fclose(stat);
+	after = strrchr(line, ')');
+	/* After the comm: state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt. */
+	if (!after || sscanf(after + 2, "%*c %*d %*d %*d %*d %*d %*u %lu %*u %lu", &minflt, &majflt) != 2)
+		return 1;
+	printf("faults %lu %lu\n", minflt, majflt);
+	return 0;
+}
+
 static int rss_steps(long steps, long mib)
 {
 	struct timespec settle = { 0, 50 * 1000000 };
@@ -164,7 +183,7 @@ static int rss_steps(long steps, long mib)
 		printf("rss %llu %llu\n", (unsigned long long)monotonic_ns(), vm_rss_bytes());
 		fflush(stdout);
 	}
-	return 0;
+	return print_faults();
 }
 
 static int sleep_spin(long rounds, long millis)

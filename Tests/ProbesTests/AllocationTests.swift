@@ -174,11 +174,19 @@ final class UprobeSiteTests: XCTestCase {
         XCTAssertEqual(UprobeSite.entryOffset(code: [0x48, 0x85]), 0, "too short to decide")
     }
 
-    func testTheOffsetInThisMachinesLibcIsOnAnEmulatedInstruction() throws {
+    func testTheOffsetInThisMachinesLibcIsTheOneItsRunningCodeGives() throws {
         let libc = try XCTUnwrap(AllocProbe.libc(in: try XCTUnwrap(ProcessTable.memoryMap(pid: getpid()))))
+        // The reference: free's first bytes as this process runs them (the same libc, mapped), found
+        // by the dynamic linker rather than by our ELF reader. A failed lookup also gives 0, so the
+        // ELF path must agree with the bytes, and there must be bytes to disagree with.
+        let program = try XCTUnwrap(dlopen(nil, RTLD_NOW))
+        let free = try XCTUnwrap(dlsym(program, "free"))
+        let bytes = Array(UnsafeRawBufferPointer(start: free, count: 16))
+        let expected = UprobeSite.entryOffset(code: bytes)
         let offset = UprobeSite.entryOffset(of: "free", in: libc.path)
-        print("measured: free's entry probe in \(libc.path) goes at +\(offset)")
-        XCTAssertTrue([0, 2, 3, 7].contains(offset), "\(offset)")
+        XCTAssertEqual(offset, expected, "free starts \(bytes.prefix(8).map { String(format: "%02x", $0) })")
+        XCTAssertTrue(offset == 0 ? UprobeSite.isEmulated(bytes, at: 0) || UprobeSite.flagsOnlyLength(bytes) == nil
+                                  : UprobeSite.isEmulated(bytes, at: offset), "the probe goes on an emulated instruction")
         XCTAssertEqual(UprobeSite.entryOffset(of: "no_such_function_here", in: libc.path), 0)
     }
 }

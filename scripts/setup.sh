@@ -13,8 +13,9 @@ set -eu
 needed="libbpf-dev libelf-dev zlib1g-dev bpftool util-linux libhttp-parser-dev libmd-dev libsqlite3-dev sqlite3 libxml2-utils"
 needed="$needed libjs-chart.js libcairo2-dev fonts-dejavu-core"
 if [ "${ARCHBENCH_TEST:-0}" = 1 ]; then
-	# The tests open the HTML reports in headless Chromium and decode the PNG with ImageMagick.
-	needed="$needed chromium imagemagick"
+	# The tests open the HTML reports in headless Chromium (driven by a python3 script) and decode
+	# the PNG with ImageMagick.
+	needed="$needed chromium imagemagick python3"
 fi
 if [ "${ARCHBENCH_BENCH:-0}" = 1 ]; then
 	# The reference tools the bench/ scripts compare against.

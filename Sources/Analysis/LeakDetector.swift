@@ -93,12 +93,17 @@ public struct LeakDetector: Sendable {
 
     public init() {}
 
+    /// Where the fit starts: after the warm-up share of the window [startNs, endNs].
+    public func fitStart(startNs: UInt64, endNs: UInt64) -> UInt64 {
+        endNs > startNs ? startNs + UInt64(Double(endNs - startNs) * min(max(warmupFraction, 0), 1)) : endNs
+    }
+
     /// The verdict for `timeline` (points in time order, [CLOCK_MONOTONIC ns, RSS bytes]) over the
     /// window [startNs, endNs]. Points after endNs are ignored; points before the window only give
     /// the value held at its start.
     public func detect(_ timeline: [(ns: UInt64, bytes: UInt64)], startNs: UInt64, endNs: UInt64) -> LeakVerdict {
         let steps = StepFunction(timeline.filter { $0.ns <= endNs }.sorted { $0.ns < $1.ns })
-        let from = endNs > startNs ? startNs + UInt64(Double(endNs - startNs) * min(max(warmupFraction, 0), 1)) : endNs
+        let from = fitStart(startNs: startNs, endNs: endNs)
         guard endNs - from >= minWindowNs else {
             let seconds = String(format: "%.1f", Double(endNs - from) / 1e9)
             let needed = String(format: "%.1f", Double(minWindowNs) / 1e9)

@@ -1,3 +1,4 @@
+import ArchbenchCore
 import Recording
 
 /// What `archbench probe` reports: the recording's processes with the pauses the analysis found in
@@ -59,11 +60,6 @@ public enum ProbeAnalysis {
     /// The `limit` longest intervals, by start. The long ones are what a trace is read for (pauses,
     /// blocking under a slow request); ties are broken by start and thread so the choice is stable.
     static func longestSpans(_ intervals: [OffCPUInterval], keeping limit: Int) -> [OffCPUInterval] {
-        let byStart: (OffCPUInterval, OffCPUInterval) -> Bool = { ($0.startNs, $0.tid, $0.endNs) < ($1.startNs, $1.tid, $1.endNs) }
-        guard intervals.count > limit else { return intervals.sorted(by: byStart) }
-        let longest = intervals.sorted { a, b in
-            a.durationNs != b.durationNs ? a.durationNs > b.durationNs : byStart(a, b)
-        }
-        return Array(longest.prefix(limit)).sorted(by: byStart)
+        intervals.sorted { ($0.startNs, $0.tid, $0.endNs) < ($1.startNs, $1.tid, $1.endNs) }.longest(limit, by: \.durationNs)
     }
 }

@@ -148,8 +148,8 @@ public enum ChromeTrace {
         }
 
         mutating func addProcess(_ view: ProcessView, architecture: String, base: Int) {
-            let pid = base + Int(view.pid)
-            let main = base + Int(view.pid)
+            // The main thread's id is the process's, as in the kernel.
+            let pid = base + Int(view.pid), main = pid
             process("\(architecture): \(view.label ?? view.comm) (pid \(view.pid))", pid: pid, tid: main)
             // Sorted before anything is picked, so that ties fall the same way on every run.
             let spans = Set(view.spans).sorted {
@@ -321,8 +321,7 @@ public enum ChromeTrace {
         mutating func capped<T>(_ items: [T], key: String, length: (T) -> UInt64) -> [T] {
             guard items.count > eventsPerTrack else { return items }
             dropped[key, default: 0] += items.count - eventsPerTrack
-            let order = items.indices.sorted { length(items[$0]) != length(items[$1]) ? length(items[$0]) > length(items[$1]) : $0 < $1 }
-            return order.prefix(eventsPerTrack).sorted().map { items[$0] }
+            return items.longest(eventsPerTrack, by: length)
         }
     }
 }

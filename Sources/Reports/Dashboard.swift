@@ -143,7 +143,7 @@ public enum Dashboard {
     // MARK: Per benchmark
 
     private static func benchmarkCharts(_ results: SuiteResults, _ benchmark: String, _ charts: PageCharts) -> String {
-        let architectures = results.architectures
+        let architectures = results.architectures, windowNs = results.loadWindowNs
         var out = ""
 
         var spectrum: [PageSeries] = []
@@ -166,7 +166,8 @@ public enum Dashboard {
 
         var throughput: [PageSeries] = [], p99: [PageSeries] = []
         for (index, architecture) in architectures.enumerated() {
-            let windows = timeline(results.rounds, architecture: architecture, benchmark: benchmark)
+            let windows = timeline(results.rounds, architecture: architecture, benchmark: benchmark,
+                                   windowNs: windowNs)
             guard !windows.isEmpty else { continue }
             throughput.append(PageSeries(label: architecture, points: windows.map { ($0.s, $0.perS) }, color: index))
             p99.append(PageSeries(label: architecture, points: windows.filter { $0.p99Ms > 0 }.map { ($0.s, $0.p99Ms) },
@@ -275,16 +276,10 @@ public enum Dashboard {
 
     /// The architecture's windows of `benchmark`, its rounds laid end to end so that both
     /// architectures start at zero; loads running at once are summed per window.
-    static func timeline(_ rounds: [BenchmarkRound], architecture: String, benchmark: String) -> [WindowPoint] {
+    static func timeline(_ rounds: [BenchmarkRound], architecture: String, benchmark: String,
+                         windowNs: UInt64) -> [WindowPoint] {
         let mine = rounds.filter { $0.architecture == architecture && $0.benchmark == benchmark && $0.result != nil }
             .sorted { $0.round < $1.round }
-        var windowNs: UInt64 = 100_000_000
-        for round in mine {
-            for load in round.result?.loads ?? [] where load.windows.count > 1 {
-                let gap = load.windows[1].startNs &- load.windows[0].startNs
-                if gap > 0, gap < 60_000_000_000 { windowNs = gap }
-            }
-        }
         var bins: [Int: (responses: UInt64, p99Us: Double)] = [:]
         var offset = 0
         for round in mine {

@@ -120,7 +120,7 @@ public enum LatencyHeatmap {
 
         public init(_ results: SuiteResults) {
             let architectures = LatencyHeatmap.architectures(results)
-            let windowNs = LatencyHeatmap.windowNs(results)
+            let windowNs = results.loadWindowNs
             rows = LatencyHeatmap.benchmarks(results).enumerated().map { row, benchmark in
                 // Merge windows where the row would otherwise draw columns too thin to see.
                 let raw = architectures.map { series(results, benchmark, $0, columnNs: windowNs) }
@@ -142,13 +142,14 @@ public enum LatencyHeatmap {
             }
             let panelsWide = Double(max(architectures.count, 1))
             width = Int(Self.margin * 2 + panelsWide * (Self.axisWidth + Self.plotWidth + Self.columnGap) + Self.legendWidth)
-            let windows = rows.contains { $0.contains { $0.series.columns.contains { $0 != nil } } }
-            height = windows ? Int(Self.header + Double(rows.count) * Self.rowHeight - Self.rowGap + Self.margin) : 180
+            height = Self.anyWindow(rows) ? Int(Self.header + Double(rows.count) * Self.rowHeight - Self.rowGap + Self.margin) : 180
         }
 
         static var rowHeight: Double { above + plotHeight + below + rowGap }
 
-        var hasWindows: Bool { rows.contains { $0.contains { $0.series.columns.contains { $0 != nil } } } }
+        var hasWindows: Bool { Self.anyWindow(rows) }
+
+        static func anyWindow(_ rows: [[Panel]]) -> Bool { rows.contains { $0.contains { $0.series.columns.contains { $0 != nil } } } }
 
         public func panel(benchmark: String, architecture: String) -> Panel? {
             rows.joined().first { $0.benchmark == benchmark && $0.architecture == architecture }
@@ -175,20 +176,6 @@ public enum LatencyHeatmap {
         let ran = results.rounds.map(\.benchmark).filter { seen.insert($0).inserted }
         let others = results.results.values.flatMap(\.keys).filter { seen.insert($0).inserted }.sorted()
         return ran + others
-    }
-
-    /// The load generator's window period, read from the windows' spacing (it is configurable).
-    static func windowNs(_ results: SuiteResults) -> UInt64 {
-        var shortest = UInt64.max
-        for round in results.rounds {
-            for load in round.result?.loads ?? [] {
-                for (earlier, later) in zip(load.windows, load.windows.dropFirst()) where later.startNs > earlier.startNs {
-                    shortest = min(shortest, later.startNs - earlier.startNs)
-                }
-            }
-        }
-        // A millisecond at least, so that a corrupt file cannot ask for millions of columns.
-        return shortest == .max ? 100_000_000 : max(shortest, 1_000_000)
     }
 
     /// Each round starts on a column boundary, so that no column mixes two rounds; the timeline runs

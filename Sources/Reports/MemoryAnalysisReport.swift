@@ -50,7 +50,7 @@ public enum MemoryAnalysisReport {
                     verdict = detector.detect(fitPoints, startNs: from, endNs: to)
                 }
                 if verdict.reason == nil, verdict.samples > 0,
-                   let trend = trendLines(process.steps, verdict: verdict, from: warmedUp(from, to, detector), to: to) {
+                   let trend = trendLines(process.steps, verdict: verdict, from: detector.fitStart(startNs: from, endNs: to), to: to) {
                     let line = { (points: [(UInt64, Double)]) in points.map { (seconds($0.0, from: t0), $0.1 / 1_048_576) } }
                     series.append(PageSeries(label: "\(name) trend", points: line(trend.fit), color: index, style: "trend"))
                     series.append(PageSeries(label: "", points: line(trend.low), color: index, style: "bandlow"))
@@ -153,11 +153,6 @@ public enum MemoryAnalysisReport {
     /// The RSS held at `ns`: the last point at or before it.
     static func value(_ steps: [(ns: UInt64, bytes: UInt64)], at ns: UInt64) -> UInt64? {
         steps.last { $0.ns <= ns }?.bytes
-    }
-
-    /// Where the detector's fit starts: after its warm-up share of the window.
-    static func warmedUp(_ from: UInt64, _ to: UInt64, _ detector: LeakDetector) -> UInt64 {
-        to > from ? from + UInt64(Double(to - from) * min(max(detector.warmupFraction, 0), 1)) : to
     }
 
     /// The verdict's slope drawn through the floor, and its interval as a band pivoting on the

@@ -169,3 +169,19 @@ public struct HistoryReference: Codable, Sendable {
         self.configDigest = configDigest
     }
 }
+
+extension SuiteResults {
+    /// The load generator's window period, read from the windows' spacing (it is configurable).
+    public var loadWindowNs: UInt64 {
+        var shortest = UInt64.max
+        for round in rounds {
+            for load in round.result?.loads ?? [] {
+                for (earlier, later) in zip(load.windows, load.windows.dropFirst()) where later.startNs > earlier.startNs {
+                    shortest = min(shortest, later.startNs - earlier.startNs)
+                }
+            }
+        }
+        // A millisecond at least, so that a corrupt file cannot ask for millions of columns.
+        return shortest == .max ? 100_000_000 : max(shortest, 1_000_000)
+    }
+}

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Retransmits, resets, listen-queue overflows and drops on the targets' TCP sockets. Most of these
- * events happen in softirq context, where the current task is unrelated: sockets are matched to
- * targets by port instead (the `tcp_ports` map, filled by the loader from the targets' listeners). */
+/* Retransmits, resets and drops on the targets' TCP sockets (listen drops are read from user space:
+ * see AB_TCP_LISTEN_OVERFLOW). Most of these
+ * events happen in softirq context, where the current task is unrelated (over loopback it is often
+ * the peer that sent the segment), so a socket's owner is never taken from the current task when the
+ * event happens. It is learnt when the socket changes state (ab_tcp_state), or else from the
+ * listener's local port of an accepted connection (`tcp_ports`, filled there and by the loader from
+ * the listeners alive at attach). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -19,6 +23,15 @@ struct {
 	__type(value, __u32);
 } tcp_ports SEC(".maps");
 
+/* A target's own connecting or listening socket → its tgid; removed when the socket is destroyed.
+ * LRU: a socket whose destruction was missed (opened before attach) ages out instead of filling it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u32);
+} tcp_socket_owner SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, AB_MAX_TARGETS);
@@ -33,20 +46,18 @@ struct {
 
 static __always_inline __u32 owner_of(const struct sock *sk)
 {
-	__u16 local, remote;
-	__u32 *tgid, current;
+	__u64 socket = (__u64)sk;
+	__u16 local;
+	__u32 *tgid;
 
-	if (sk) {
+	if (!sk)
+		return 0;
+	tgid = bpf_map_lookup_elem(&tcp_socket_owner, &socket);
+	if (!tgid) {
 		local = sk->__sk_common.skc_num;
-		remote = bpf_ntohs(sk->__sk_common.skc_dport);
 		tgid = bpf_map_lookup_elem(&tcp_ports, &local);
-		if (!tgid)
-			tgid = bpf_map_lookup_elem(&tcp_ports, &remote);
-		if (tgid)
-			return *tgid;
 	}
-	current = current_tgid();
-	return is_target(current) ? current : 0;
+	return tgid ? *tgid : 0;
 }
 
 static __always_inline void count(const struct sock *sk, enum ab_tcp_kind counter)
@@ -70,8 +81,8 @@ static __always_inline void count(const struct sock *sk, enum ab_tcp_kind counte
 	case AB_TCP_RETRANSMIT: __sync_fetch_and_add(&stats->retransmits, 1); break;
 	case AB_TCP_RESET_SENT: __sync_fetch_and_add(&stats->resets_sent, 1); break;
 	case AB_TCP_RESET_RECEIVED: __sync_fetch_and_add(&stats->resets_received, 1); break;
-	case AB_TCP_LISTEN_OVERFLOW: __sync_fetch_and_add(&stats->listen_overflows, 1); break;
 	case AB_TCP_DROP: __sync_fetch_and_add(&stats->drops, 1); break;
+	case AB_TCP_LISTEN_OVERFLOW: return;
 	}
 	event = bpf_ringbuf_reserve(&tcp_events, sizeof(*event), 0);
 	if (!event) {
@@ -82,6 +93,49 @@ static __always_inline void count(const struct sock *sk, enum ab_tcp_kind counte
 	event->tgid = tgid;
 	event->kind = counter;
 	bpf_ringbuf_submit(event, 0);
+}
+
+/* A target's connect() (SYN_SENT) and listen() run in its own context: the socket is its. A
+ * connection accepted on a target's listener is its from the handshake's end (in softirq, matched by
+ * the listener's port), so that its reset on close, once the port is released, still counts. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(ab_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	__u64 socket = (__u64)sk;
+	__u16 local = sk->__sk_common.skc_num;
+	__u32 tgid, *listener;
+
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
+		listener = bpf_map_lookup_elem(&tcp_ports, &local);
+		if (listener)
+			bpf_map_update_elem(&tcp_socket_owner, &socket, listener, BPF_ANY);
+		else
+			bpf_map_delete_elem(&tcp_socket_owner, &socket);
+		return 0;
+	}
+	if (newstate != TCP_SYN_SENT && newstate != TCP_LISTEN)
+		return 0;
+	tgid = current_tgid();
+	if (!is_target(tgid)) {
+		/* A socket reused at this address by someone else. */
+		bpf_map_delete_elem(&tcp_socket_owner, &socket);
+		return 0;
+	}
+	bpf_map_update_elem(&tcp_socket_owner, &socket, &tgid, BPF_ANY);
+	if (newstate == TCP_LISTEN)
+		bpf_map_update_elem(&tcp_ports, &local, &tgid, BPF_ANY);
+	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(ab_tcp_destroy, struct sock *sk)
+{
+	__u64 socket = (__u64)sk;
+
+	bpf_map_delete_elem(&tcp_socket_owner, &socket);
+	return 0;
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
@@ -110,11 +164,12 @@ int BPF_PROG(ab_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 {
 	const struct sock *sk;
 
-	if (reason != SKB_DROP_REASON_TCP_LISTEN_OVERFLOW && reason != SKB_DROP_REASON_SOCKET_BACKLOG &&
-	    reason != SKB_DROP_REASON_PROTO_MEM && reason != SKB_DROP_REASON_SOCKET_RCVBUFF)
+	/* A full accept queue's drops are the listener's, counted with the SYNs it dropped (TCPProbe). */
+	if (reason != SKB_DROP_REASON_SOCKET_BACKLOG && reason != SKB_DROP_REASON_PROTO_MEM &&
+	    reason != SKB_DROP_REASON_SOCKET_RCVBUFF)
 		return 0;
 	sk = rx_sk ? rx_sk : skb->sk;
-	count(sk, reason == SKB_DROP_REASON_TCP_LISTEN_OVERFLOW ? AB_TCP_LISTEN_OVERFLOW : AB_TCP_DROP);
+	count(sk, AB_TCP_DROP);
 	return 0;
 }
 

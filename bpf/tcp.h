@@ -6,15 +6,13 @@
 #include <linux/types.h>
 #endif
 
-/* Per process (keyed by tgid). A socket belongs to a target when its local port is one the target
- * listens on, when its remote port is (the target's clients and peers), or when the event happens in
- * the target's own context. */
+/* Per process (keyed by tgid). A socket belongs to a target when the target connected or listened
+ * with it, or when its local port is one the target listens on (the connections it accepted). */
 struct tcp_stats {
 	__u64 retransmits;
 	__u64 resets_sent;
 	__u64 resets_received;
-	__u64 listen_overflows;	/* SYNs or connections dropped because the accept queue was full */
-	__u64 drops;		/* other drops on the socket: backlog full, out of memory, receive buffer full */
+	__u64 drops;		/* drops on the socket: backlog full, out of memory, receive buffer full */
 };
 
 /* What an event in `tcp_events` was. */
@@ -22,7 +20,8 @@ enum ab_tcp_kind {
 	AB_TCP_RETRANSMIT = 0,
 	AB_TCP_RESET_SENT = 1,
 	AB_TCP_RESET_RECEIVED = 2,
-	AB_TCP_LISTEN_OVERFLOW = 3,
+	AB_TCP_LISTEN_OVERFLOW = 3,	/* never sent by the kernel side: a listener's drops have no
+				 * event of their own and are read from the listener (TCPProbe) */
 	AB_TCP_DROP = 4,
 };
 
@@ -35,7 +34,7 @@ struct tcp_event {
 };
 
 #ifndef __VMLINUX_H__
-_Static_assert(sizeof(struct tcp_stats) == 40, "tcp_stats layout is shared with the BPF side");
+_Static_assert(sizeof(struct tcp_stats) == 32, "tcp_stats layout is shared with the BPF side");
 _Static_assert(sizeof(struct tcp_event) == 16, "tcp_event layout is shared with the BPF side");
 #endif
 

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -10,6 +11,22 @@
 #include "ab_listening.h"
 
 enum { TCP_LISTEN_STATE = 10 };
+
+/* The socket's drop count from the reply's INET_DIAG_SKMEMINFO attribute, when there is one. */
+static void read_drops(const struct nlmsghdr *reply, const struct inet_diag_msg *socket_info,
+		       struct ab_listening_socket *out)
+{
+	int remaining = (int)reply->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*socket_info));
+	const struct rtattr *attribute = (const struct rtattr *)(socket_info + 1);
+
+	for (; RTA_OK(attribute, remaining); attribute = RTA_NEXT(attribute, remaining)) {
+		if (attribute->rta_type != INET_DIAG_SKMEMINFO ||
+		    RTA_PAYLOAD(attribute) < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t))
+			continue;
+		out->drops = ((const uint32_t *)RTA_DATA(attribute))[SK_MEMINFO_DROPS];
+		out->has_drops = 1;
+	}
+}
 
 /* Sends one dump request for `family` and reads the replies into `out`; returns the running count. */
 static long dump_family(int netlink, int family, struct ab_listening_socket *out, size_t capacity, long found)
@@ -21,7 +38,7 @@ static long dump_family(int netlink, int family, struct ab_listening_socket *out
 		.header = { .nlmsg_len = sizeof(message), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			    .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
 		.request = { .sdiag_family = (uint8_t)family, .sdiag_protocol = IPPROTO_TCP,
-			     .idiag_states = 1u << TCP_LISTEN_STATE },
+			     .idiag_ext = 1u << (INET_DIAG_SKMEMINFO - 1), .idiag_states = 1u << TCP_LISTEN_STATE },
 	};
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	/* Aligned for nlmsghdr: the replies are parsed in place. */
@@ -52,9 +69,9 @@ static long dump_family(int netlink, int family, struct ab_listening_socket *out
 				continue;
 			struct inet_diag_msg *socket_info = NLMSG_DATA(reply);
 			if ((size_t)found < capacity) {
-				out[found].inode = socket_info->idiag_inode;
-				out[found].port = ntohs(socket_info->id.idiag_sport);
-				out[found].ipv6 = family == AF_INET6;
+				out[found] = (struct ab_listening_socket){ .inode = socket_info->idiag_inode,
+					.port = ntohs(socket_info->id.idiag_sport), .ipv6 = family == AF_INET6 };
+				read_drops(reply, socket_info, &out[found]);
 			}
 			found++;
 		}

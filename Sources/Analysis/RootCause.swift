@@ -13,7 +13,8 @@ public enum CauseKind: String, Codable, Sendable, CaseIterable {
     case pageFaults = "page_faults"
     /// TCP trouble on the process's sockets, each event with the time it holds a request up: a
     /// retransmit the minimum retransmission timeout (200 ms) before it, a drop as long after it,
-    /// a listen-queue overflow the 1 s a client waits to resend its SYN, a reset 1 ms either side.
+    /// a listen-queue overflow the 1 s a client waits to resend its SYN after a moment known only to
+    /// the scan period (1 s) before its time, a reset 1 ms either side.
     case tcp
     /// A syscall of the process that took 1 ms or more and is not an idle wait (epoll_wait, accept,
     /// sleeps, …), outside the process's pauses; only when syscalls were traced (`--syscalls`).
@@ -167,7 +168,7 @@ public struct RootCauseAnalysis: Sendable {
         switch kind {
         case .retransmit: return (at - min(at, minimumRTONs), at)
         case .drop: return (at, at + minimumRTONs)
-        case .listenOverflow: return (at, at + 1_000_000_000)
+        case .listenOverflow: return (at - min(at, 1_000_000_000), at + 1_000_000_000)
         case .resetSent, .resetReceived: return (at - min(at, 1_000_000), at + 1_000_000)
         }
     }

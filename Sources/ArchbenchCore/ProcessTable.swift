@@ -84,6 +84,15 @@ public enum ProcessTable {
     }
 }
 
+/// A TCP socket in the LISTEN state.
+public struct ListeningSocket: Sendable, Equatable {
+    public let inode: UInt64
+    public let port: UInt16
+    /// The SYNs and handshakes it dropped since it was opened (its `sk_drops`: a full accept or SYN
+    /// queue), wrapping at 2³²; nil where the kernel was not asked (the /proc fallback).
+    public let drops: UInt32?
+}
+
 extension ProcessTable {
     /// The processes holding a TCP socket that listens on `port` (IPv4 or IPv6), found through
     /// `listeningSockets()` (the socket's inode) and /proc/PID/fd (who holds it).
@@ -93,16 +102,10 @@ extension ProcessTable {
         return all().filter { process in socketInodes(of: process.pid).contains(where: inodes.contains) }
     }
 
-    /// The TCP ports the given processes listen on, with the pid holding each.
-    public static func listeningPorts(of pids: Set<Int32>) -> [UInt16: Int32] {
-        let portOfInode = Dictionary(listeningSockets().map { ($0.inode, $0.port) }, uniquingKeysWith: { first, _ in first })
-        var ports: [UInt16: Int32] = [:]
-        for pid in pids {
-            for inode in socketInodes(of: pid) {
-                if let port = portOfInode[inode] { ports[port] = pid }
-            }
-        }
-        return ports
+    /// The listening sockets the given processes hold, with the pid holding each.
+    public static func listeners(of pids: Set<Int32>) -> [(pid: Int32, socket: ListeningSocket)] {
+        let byInode = Dictionary(listeningSockets().map { ($0.inode, $0) }, uniquingKeysWith: { first, _ in first })
+        return pids.sorted().flatMap { pid in socketInodes(of: pid).compactMap { byInode[$0].map { (pid, $0) } } }
     }
 
     /// The inodes of the sockets a process holds, from its /proc/PID/fd links ("socket:[INODE]").
@@ -117,19 +120,24 @@ extension ProcessTable {
 
     /// Every listening TCP socket (IPv4 and IPv6): from sock_diag (CProcess/listening.c says why),
     /// or from /proc/net/tcp{,6} where netlink is refused (a sandbox).
-    public static func listeningSockets() -> [(inode: UInt64, port: UInt16)] {
+    public static func listeningSockets() -> [ListeningSocket] {
         var capacity = 256
         while true {
             var sockets = [ab_listening_socket](repeating: ab_listening_socket(), count: capacity)
             let found = ab_listening_sockets(&sockets, capacity)
             if found < 0 { return listeningSocketsFromProc() }
-            if found <= capacity { return sockets.prefix(found).map { ($0.inode, $0.port) } }
+            if found <= capacity {
+                return sockets.prefix(found).map {
+                    ListeningSocket(inode: $0.inode, port: $0.port, drops: $0.has_drops != 0 ? $0.drops : nil)
+                }
+            }
             capacity = found + 64
         }
     }
 
-    static func listeningSocketsFromProc() -> [(inode: UInt64, port: UInt16)] {
-        var sockets: [(inode: UInt64, port: UInt16)] = []
+    /// /proc/net/tcp has no drop counts: `drops` is nil.
+    static func listeningSocketsFromProc() -> [ListeningSocket] {
+        var sockets: [ListeningSocket] = []
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
             guard let text = read(table) else { continue }
             for line in text.split(separator: "\n").dropFirst() {
@@ -137,7 +145,7 @@ extension ProcessTable {
                 guard fields.count > 9, fields[3] == "0A" /* LISTEN */, let colon = fields[1].lastIndex(of: ":"),
                       let port = UInt16(fields[1][fields[1].index(after: colon)...], radix: 16),
                       let inode = UInt64(fields[9]) else { continue }
-                sockets.append((inode, port))
+                sockets.append(ListeningSocket(inode: inode, port: port, drops: nil))
             }
         }
         return sockets

@@ -11,6 +11,8 @@ protocol FamilyProbe: AnyObject {
     func drain() throws(ProbeError)
     /// Its ring buffer, when the family sends events one by one.
     var ringBuffer: String? { get }
+    /// What it had to drop, by "family.reason": `kernelLostEvents` unless it drops some itself.
+    func lostEvents(in session: ProbeSession) throws(ProbeError) -> [String: UInt64]
 }
 
 extension FamilyProbe {
@@ -18,9 +20,13 @@ extension FamilyProbe {
     func drain() throws(ProbeError) {}
     var ringBuffer: String? { nil }
 
+    func lostEvents(in session: ProbeSession) throws(ProbeError) -> [String: UInt64] {
+        try kernelLostEvents(in: session)
+    }
+
     /// The `<family>_lost` counters by reason name, those above zero, and its ring buffer's records
     /// not kept.
-    func lostEvents(in session: ProbeSession) throws(ProbeError) -> [String: UInt64] {
+    func kernelLostEvents(in session: ProbeSession) throws(ProbeError) -> [String: UInt64] {
         let reasons = sharedLostReasons.merging(Self.lostReasons) { $1 }
         var lost: [String: UInt64] = [:]
         let family = Self.family.rawValue

@@ -106,9 +106,9 @@ public final class KernelProbe {
         gc?.attachRuntime(pid: pid, comm: comm)
     }
 
-    /// Makes TCP events on sockets with this local or remote port count for `pid`.
-    func watchPort(_ port: UInt16, of pid: Int32) throws(ProbeError) {
-        try tcp?.watchPort(port, of: pid)
+    /// Gives the TCP family the targets' listeners: their accepted connections and their drops.
+    func watch(_ listeners: [(pid: Int32, socket: ListeningSocket)]) throws(ProbeError) {
+        try tcp?.watch(listeners)
     }
 
     /// Events the kernel side had to drop, by family and reason. Never hidden: reports show them.

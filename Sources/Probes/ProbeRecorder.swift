@@ -198,18 +198,18 @@ public final class LiveProbe: @unchecked Sendable {
         }
     }
 
-    /// Registers the ports the targets listen on, so TCP events on those sockets count for them;
-    /// rescanned every second, as a gateway may start its services after the probes attached.
+    /// Registers the targets' listeners, so TCP events on the connections they accept count for
+    /// them, and reads the listeners' drops; rescanned every second, as a gateway may start its
+    /// services after the probes attached, and once more for every recording.
     static func watchListeningPorts(_ probe: KernelProbe, alive: Set<Int32>) throws(ProbeError) {
-        for (port, pid) in ProcessTable.listeningPorts(of: alive) {
-            try probe.watchPort(port, of: pid)
-        }
+        try probe.watch(ProcessTable.listeners(of: alive))
     }
 
     /// Reads every family into the recording: the one place the families' records meet. Call it
     /// holding `lock`.
     private func recording(endNs: UInt64, end: String, command: CommandOutcome?) throws(ProbeError) -> ProbeRecording {
         try probe.poll()
+        try Self.watchListeningPorts(probe, alive: Set(try probe.targets.targets().filter { $0.exitNs == nil }.map(\.pid)))
         let syscalls = try probe.syscalls?.latency() ?? [:]
         let threads = Dictionary(grouping: try probe.sched?.threads(at: endNs) ?? [], by: \.tgid)
         let memory = try probe.memory?.stats() ?? [:]

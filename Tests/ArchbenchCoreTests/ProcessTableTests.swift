@@ -107,7 +107,7 @@ final class ListeningSocketTests: XCTestCase {
             let port = withUnsafeBytes(of: address) { UInt16(bigEndian: $0.load(fromByteOffset: 2, as: UInt16.self)) }
             XCTAssertTrue(viaNetlink.contains { $0.inode == UInt64(status.st_ino) && $0.port == port },
                           "socket inode \(status.st_ino) port \(port) not found")
-            XCTAssertEqual(ProcessTable.listeningPorts(of: [getpid()])[port], getpid())
+            XCTAssertEqual(ProcessTable.listeners(of: [getpid()]).filter { $0.socket.port == port }.map(\.pid), [getpid()])
             XCTAssertEqual(ProcessTable.listening(onPort: port).map(\.pid), [getpid()])
         }
     }

@@ -12,7 +12,7 @@ final class SharedLayoutTests: XCTestCase {
         XCTAssertEqual(MemoryLayout<offcpu_event>.size, 40)
         XCTAssertEqual(MemoryLayout<memory_stats>.size, 48)
         XCTAssertEqual(MemoryLayout<rss_event>.size, 24)
-        XCTAssertEqual(MemoryLayout<tcp_stats>.size, 40)
+        XCTAssertEqual(MemoryLayout<tcp_stats>.size, 32)
         XCTAssertEqual(MemoryLayout<tcp_event>.size, 16)
         XCTAssertEqual(MemoryLayout<slow_syscall>.size, 24)
         XCTAssertEqual(MemoryLayout<gc_event>.size, 24)

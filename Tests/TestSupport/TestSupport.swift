@@ -33,6 +33,7 @@ public final class RunningProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var stdoutData = Data()
     private var stderrData = Data()
+    private var endsOfFile = 0
 
     public init(_ executable: String, _ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: executable)
@@ -44,11 +45,13 @@ public final class RunningProcess: @unchecked Sendable {
             let data = handle.availableData
             guard let self else { return }
             lock.withLock { stdoutData.append(data) }
+            if data.isEmpty { handle.readabilityHandler = nil; lock.withLock { endsOfFile += 1 } }
         }
         stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
             guard let self else { return }
             lock.withLock { stderrData.append(data) }
+            if data.isEmpty { handle.readabilityHandler = nil; lock.withLock { endsOfFile += 1 } }
         }
         try process.run()
     }
@@ -85,7 +88,9 @@ public final class RunningProcess: @unchecked Sendable {
         return false
     }
 
-    /// Waits for the exit (killing the process after `timeout` seconds) and collects its output.
+    /// Waits for the exit (killing the process after `timeout` seconds) and collects its output: up
+    /// to the end of both pipes, or for 2 s more if a descendant it left behind still holds them
+    /// (waiting for that would turn a failed test into a hung one).
     public func finish(timeout: Double = 60) -> ProcessResult {
         closeStdin()
         let deadline = Date().addingTimeInterval(timeout)
@@ -94,16 +99,14 @@ public final class RunningProcess: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
         }
         process.waitUntilExit()
+        let outputDeadline = Date().addingTimeInterval(2)
+        while lock.withLock({ endsOfFile < 2 }) && Date() < outputDeadline { usleep(10_000) }
         stdoutPipe.fileHandleForReading.readabilityHandler = nil
         stderrPipe.fileHandleForReading.readabilityHandler = nil
-        let restOut = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
-        let restErr = stderrPipe.fileHandleForReading.readDataToEndOfFile()
         return lock.withLock {
-            stdoutData.append(restOut)
-            stderrData.append(restErr)
-            return ProcessResult(status: process.terminationStatus,
-                                 stdout: String(decoding: stdoutData, as: UTF8.self),
-                                 stderr: String(decoding: stderrData, as: UTF8.self))
+            ProcessResult(status: process.terminationStatus,
+                          stdout: String(decoding: stdoutData, as: UTF8.self),
+                          stderr: String(decoding: stderrData, as: UTF8.self))
         }
     }
 }

@@ -13,6 +13,10 @@ struct ab_listening_socket {
 	uint64_t inode;		/* as in /proc/PID/fd's "socket:[INODE]" */
 	uint16_t port;		/* host byte order */
 	uint8_t ipv6;
+	uint8_t has_drops;	/* 0 when the kernel did not report its memory info */
+	uint32_t drops;		/* the socket's sk_drops: for a listener, the SYNs and handshakes it
+				 * dropped (a full accept or SYN queue); the kernel has no event for the
+				 * first, so this count is the only way to see it */
 };
 
 /* Copies up to `capacity` listening TCP sockets (IPv4, then IPv6) into `out`. Returns how many there

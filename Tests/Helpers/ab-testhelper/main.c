@@ -17,6 +17,14 @@
  *                                       and K aligned_alloc(64, S), kept; prints "allocated", then waits for
  *                                       stdin to close (so a probe can read it alive) and exits
  *   ab-testhelper malloc-loop N S       N malloc(S)/free pairs; prints "malloc_free N seconds ops_per_s"
+ *   ab-testhelper tcp-trouble N         prints "port P", reads the peer's port on stdin; then accepts N
+ *                                       connections on P and resets each, connects N times to the peer
+ *                                       and is reset each time, and sends one SYN into its own full accept
+ *                                       queue until it is retransmitted; prints "tcp retransmits R
+ *                                       system_retransmits R system_overflows O system_resets S" (tcp.c),
+ *                                       then waits for stdin to close
+ *   ab-testhelper tcp-resetter N        the peer: prints "port P", reads the target's port on stdin,
+ *                                       connects N times to it and resets N connections to P; prints "done"
  * getppid goes through syscall(2) so no libc caching can hide a call. Built with frame pointers
  * (Package.swift), so the allocation probes' stack walks see each function. */
 #include <signal.h>
@@ -28,6 +36,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "tcp.h"
 
 static long parse_count(const char *text)
 {
@@ -349,7 +358,12 @@ int main(int argc, char **argv)
 		return alloc_pattern(parse_count(argv[2]), parse_count(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "malloc-loop") == 0)
 		return malloc_loop(parse_count(argv[2]), parse_count(argv[3]));
+	if (argc == 3 && strcmp(argv[1], "tcp-trouble") == 0)
+		return tcp_trouble(parse_count(argv[2]));
+	if (argc == 3 && strcmp(argv[1], "tcp-resetter") == 0)
+		return tcp_resetter(parse_count(argv[2]));
 	fprintf(stderr, "usage: ab-testhelper getppid N | fork-tree K N | wait-getppid N | sleep S | exit CODE |"
-			" children-end CODE SIG | nanosleep N US | rss-steps N MIB | sleep-spin N MS | alloc K S | malloc-loop N S\n");
+			" children-end CODE SIG | nanosleep N US | rss-steps N MIB | sleep-spin N MS | alloc K S | malloc-loop N S |"
+			" tcp-trouble N | tcp-resetter N\n");
 	return 2;
 }

@@ -308,6 +308,16 @@ long ab_probe__map_dump(struct ab_probe *probe, const char *name, void *keys, vo
 	return (long)found;
 }
 
+int ab_probe__set_map_size(struct ab_probe *probe, const char *map, uint32_t max_entries)
+{
+	struct bpf_map *found;
+
+	if (probe->loaded)
+		return -EBUSY;
+	found = find_map(probe, probe->object_count, map);
+	return found ? bpf_map__set_max_entries(found, max_entries) : -ENOENT;
+}
+
 int ab_probe__set_rodata(struct ab_probe *probe, const char *family, const char *variable, const void *value,
 			 size_t size)
 {

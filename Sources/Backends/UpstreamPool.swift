@@ -94,7 +94,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
 /// reused, requests queued when all are busy. Lives on its event loop (no locks): the gateway has
 /// one pool per service per event loop, so a request never changes threads on its way through.
 final class UpstreamPool {
-    static let requestTimeout = TimeAmount.seconds(60)
+    static let defaultRequestTimeout = TimeAmount.seconds(60)
     static let connectTimeout = TimeAmount.seconds(2)
 
     private struct Connection {
@@ -114,15 +114,18 @@ final class UpstreamPool {
     private let address: SocketAddress
     private let eventLoop: any EventLoop
     private let limit: Int
+    private let requestTimeout: TimeAmount
     private var idle: [Connection] = []
     private var open = 0
     private var waiters = CircularBuffer<Waiter>()
 
-    init(service: ServiceName, address: SocketAddress, eventLoop: any EventLoop, limit: Int) {
+    init(service: ServiceName, address: SocketAddress, eventLoop: any EventLoop, limit: Int,
+         requestTimeout: TimeAmount = UpstreamPool.defaultRequestTimeout) {
         self.service = service
         self.address = address
         self.eventLoop = eventLoop
         self.limit = limit
+        self.requestTimeout = requestTimeout
     }
 
     /// Sends `request` and aggregates the answer.
@@ -146,8 +149,9 @@ final class UpstreamPool {
 
     private func exchange(_ waiter: Waiter, on connection: Connection, reused: Bool) {
         let answer = eventLoop.makePromise(of: UpstreamResponse.self)
-        let timeout = eventLoop.assumeIsolated().scheduleTask(in: Self.requestTimeout) {
-            connection.handler.fail(UpstreamError.timedOut(Self.requestTimeout))
+        let requestTimeout = self.requestTimeout
+        let timeout = eventLoop.assumeIsolated().scheduleTask(in: requestTimeout) {
+            connection.handler.fail(UpstreamError.timedOut(requestTimeout))
             connection.channel.close(promise: nil)
         }
         connection.handler.send(waiter.request, context: connection.channel, promise: answer)

@@ -37,7 +37,9 @@ public final class KernelProbe {
     /// Checks the kernel and privileges, then loads the families; nothing is attached yet.
     /// `btfPath` is a BTF file for the running kernel, for kernels that do not expose their own.
     /// `allocationSampleEvery` loads the allocation probes, tracking one allocation in that many.
-    public init(btfPath: String? = nil, optional: Set<ProbeFamily> = [], allocationSampleEvery: UInt32? = nil) throws(ProbeError) {
+    /// `ringBufferBytes` resizes ring buffers by name (`ProbeRequest.ringBufferBytes`).
+    public init(btfPath: String? = nil, optional: Set<ProbeFamily> = [], allocationSampleEvery: UInt32? = nil,
+                ringBufferBytes: [String: UInt32] = [:]) throws(ProbeError) {
         let btf = btfPath ?? "/sys/kernel/btf/vmlinux"
         guard FileManager.default.fileExists(atPath: btf) else {
             throw .missingKernelFeature(btfPath == nil
@@ -65,6 +67,9 @@ public final class KernelProbe {
         gc = families.contains(.gc) ? GCProbe(session: session) : nil
         allocations = try allocationSampleEvery.map { every throws(ProbeError) in
             try AllocProbe(session: session, sampleEvery: every)
+        }
+        for (map, bytes) in ringBufferBytes.sorted(by: { $0.key < $1.key }) {
+            try session.setMapSize(map, bytes)
         }
         // Load, then start gathering the ring buffers.
         try session.load()

@@ -50,7 +50,8 @@ public final class LiveProbe: @unchecked Sendable {
         var labels = Dictionary(resolved.compactMap { item in item.label.map { (item.process.pid, $0) } },
                                 uniquingKeysWith: { first, _ in first })
         let probe = try KernelProbe(btfPath: request.btfPath, optional: request.optionalFamilies,
-                                    allocationSampleEvery: request.allocationSampleEvery)
+                                    allocationSampleEvery: request.allocationSampleEvery,
+                                    ringBufferBytes: request.ringBufferBytes)
         self.probe = probe
         let stop = self.stop
         trap = request.trapsSignals ? SignalTrap(signals: [SIGINT, SIGTERM]) { signal in stop.raise(.signal(signal)) } : nil

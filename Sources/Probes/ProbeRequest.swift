@@ -40,6 +40,10 @@ public struct ProbeRequest: Sendable {
     public var optionalFamilies: Set<ProbeFamily> = []
     /// Loads the allocation probes, tracking one allocation in this many; nil: off (the default).
     public var allocationSampleEvery: UInt32?
+    /// Ring buffers sized other than as built, by map name (e.g. "tcp_events"), in bytes: a power of
+    /// two and a multiple of the page size. Smaller ones lose events sooner: the tests use that to
+    /// check that losses are counted.
+    public var ringBufferBytes: [String: UInt32] = [:]
     /// Whether the run traps SIGINT/SIGTERM itself and ends on them (`archbench probe`); a caller
     /// that traps them once for longer work (the suite) ends its `LiveProbe`s itself.
     public var trapsSignals = true

@@ -55,6 +55,11 @@ final class ProbeSession {
                   "attaching \(program) to \(function)+\(offset) in \(binary) for pid \(pid)")
     }
 
+    /// A map's size before load; for a ring buffer, its bytes.
+    func setMapSize(_ map: String, _ entries: UInt32) throws(ProbeError) {
+        try check(ab_probe__set_map_size(handle, map, entries), "sizing map \(map) to \(entries)")
+    }
+
     func setTunable<Value: BitwiseCopyable>(_ family: ProbeFamily, _ variable: String, _ value: Value) throws(ProbeError) {
         var value = value
         let rc = withUnsafeBytes(of: &value) { bytes in

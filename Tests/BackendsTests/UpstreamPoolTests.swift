@@ -9,8 +9,8 @@ import Glibc
 #endif
 
 /// The gateway's connection pool to one service, against a loopback server the test owns and
-/// scripts, which counts the connections it accepts: the pool's limit, its connect timeout, and its
-/// one retry of a GET on a connection the service had closed.
+/// scripts, which counts the connections it accepts: the pool's limit, its connect and request
+/// timeouts, and its one retry of a GET on a connection the service had closed.
 final class UpstreamPoolTests: XCTestCase {
     private var group: MultiThreadedEventLoopGroup!
 
@@ -23,11 +23,13 @@ final class UpstreamPoolTests: XCTestCase {
     }
 
     /// A pool on the group's one event loop, where it must be used.
-    private func pool(port: Int, limit: Int) throws -> (EventLoop, NIOLoopBound<UpstreamPool>) {
+    private func pool(port: Int, limit: Int, requestTimeout: TimeAmount = UpstreamPool.defaultRequestTimeout)
+        throws -> (EventLoop, NIOLoopBound<UpstreamPool>) {
         let loop = group.next()
         let address = try SocketAddress(ipAddress: "127.0.0.1", port: port)
         let bound = try loop.submit {
-            NIOLoopBound(UpstreamPool(service: .users, address: address, eventLoop: loop, limit: limit), eventLoop: loop)
+            NIOLoopBound(UpstreamPool(service: .users, address: address, eventLoop: loop, limit: limit,
+                                      requestTimeout: requestTimeout), eventLoop: loop)
         }.wait()
         return (loop, bound)
     }
@@ -50,6 +52,23 @@ final class UpstreamPoolTests: XCTestCase {
         XCTAssertEqual(server.accepted, 3, "never more connections than the limit")
         XCTAssertEqual(server.mostOpenAtOnce, 3, "and all three used at once")
         XCTAssertEqual(server.requests, 12, "every request sent once")
+    }
+
+    func testAServiceThatNeverAnswersFailsTheRequestAtItsTimeout() throws {
+        // Answers only long after the pool's timeout.
+        let server = try ScriptedUpstream { _, _ in .answer(delayMs: 3000) }
+        defer { server.stop() }
+        let timeout = 0.3
+        let pool = try pool(port: server.port, limit: 1, requestTimeout: .milliseconds(Int64(timeout * 1000)))
+        let start = now()
+        let result = try XCTUnwrap(outcome(send(.GET, "/slow", on: pool), within: timeout + 2),
+                                   "no failure within \(timeout + 2) s: the request timeout did not apply")
+        let elapsed = now() - start
+        XCTAssertThrowsError(try result.get()) { error in
+            guard case UpstreamError.timedOut = error else { return XCTFail("expected a timeout, got \(error)") }
+        }
+        XCTAssertGreaterThanOrEqual(elapsed, timeout - 0.01, "failed before the timeout")
+        XCTAssertEqual(server.requests, 1, "a timed-out request is not retried")
     }
 
     func testAGETOnAConnectionTheServiceClosedIsRetriedOnceOnAFreshOne() throws {

@@ -55,6 +55,10 @@ int ab_probe__map_update(struct ab_probe *probe, const char *map, const void *ke
  * exceed `capacity` (call again with more room), or -errno. */
 long ab_probe__map_dump(struct ab_probe *probe, const char *map, void *keys, void *values, size_t capacity);
 
+/* Sets a map's size (for a ring buffer, its bytes: a power of two, a multiple of the page size)
+ * before load. */
+int ab_probe__set_map_size(struct ab_probe *probe, const char *map, uint32_t max_entries);
+
 /* Sets a `const volatile` tunable of a family before load (found by name in its .rodata). */
 int ab_probe__set_rodata(struct ab_probe *probe, const char *family, const char *variable, const void *value,
 			 size_t size);

@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
 #include "common.bpf.h"
 #include "tcp.h"
 
@@ -138,9 +139,17 @@ int BPF_PROG(ab_tcp_destroy, struct sock *sk)
 	return 0;
 }
 
+/* Since Linux 6.12 the tracepoint also fires for a retransmit that did not go out (the segment still
+ * queued below TCP, no memory), with its error as a third argument; the kernel's RetransSegs and
+ * the socket's tcpi_total_retrans count only those that went out, and so does this. An older
+ * kernel's tracepoint has two arguments and fires only for those. */
+typedef void (*btf_trace_tcp_retransmit_skb___with_error)(void *, const struct sock *, const struct sk_buff *, int);
+
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(ab_tcp_retransmit, const struct sock *sk)
 {
+	if (bpf_core_type_matches(btf_trace_tcp_retransmit_skb___with_error) && (int)ctx[2] != 0)
+		return 0;
 	count(sk, AB_TCP_RETRANSMIT);
 	return 0;
 }

@@ -11,6 +11,7 @@ import XCTest
 /// loaded them still lives would see a missing detach.
 final class LinkLeakTests: XCTestCase {
     var before = 0
+    let durationLeavingTimeToCount = 5.0
 
     override func setUpWithError() throws {
         if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
@@ -19,7 +20,9 @@ final class LinkLeakTests: XCTestCase {
     }
 
     /// Runs `request` on its own thread, checks bpftool sees its links while it runs, ends it with
-    /// `end` once attached, and returns the links counted right after the recorder returned.
+    /// `end` once attached, and returns the links counted right after the recorder returned. A run
+    /// ended by its duration is given `durationLeavingTimeToCount`: bpftool, started on a busy
+    /// machine, must count while the run still lasts.
     func linksAfter(_ request: ProbeRequest, end: @escaping () -> Void = {}) throws -> Int {
         let messages = MessageLog()
         let runner = RunnerThread { try ProbeRecorder.record(request) { messages.add($0) } }
@@ -39,7 +42,7 @@ final class LinkLeakTests: XCTestCase {
     func testLinksAreDetachedWhenTheDurationEnds() throws {
         let target = try RunningProcess(BuiltProducts.helper, ["sleep", "30"])
         defer { kill(target.pid, SIGKILL); _ = target.finish(timeout: 5) }
-        XCTAssertEqual(try linksAfter(ProbeRequest(pids: [target.pid], duration: 1)), before)
+        XCTAssertEqual(try linksAfter(ProbeRequest(pids: [target.pid], duration: durationLeavingTimeToCount)), before)
     }
 
     func testLinksAreDetachedWhenASignalEndsTheRun() throws {
@@ -50,6 +53,7 @@ final class LinkLeakTests: XCTestCase {
     }
 
     func testLinksAreDetachedWhenASpawnedCommandIsStopped() throws {
-        XCTAssertEqual(try linksAfter(ProbeRequest(command: [BuiltProducts.helper, "sleep", "30"], duration: 1)), before)
+        XCTAssertEqual(try linksAfter(ProbeRequest(command: [BuiltProducts.helper, "sleep", "30"],
+                                                   duration: durationLeavingTimeToCount)), before)
     }
 }

@@ -19,10 +19,11 @@
  *   ab-testhelper malloc-loop N S       N malloc(S)/free pairs; prints "malloc_free N seconds ops_per_s"
  *   ab-testhelper tcp-trouble N         prints "port P", reads the peer's port on stdin; then accepts N
  *                                       connections on P and resets each, connects N times to the peer
- *                                       and is reset each time, and sends one SYN into its own full accept
- *                                       queue until it is retransmitted; prints "tcp retransmits R
- *                                       system_retransmits R system_overflows O system_resets S" (tcp.c),
- *                                       then waits for stdin to close
+ *                                       and is reset each time, sends one SYN into its own full accept
+ *                                       queue until it is retransmitted, and sends 64 KiB to itself past a
+ *                                       shrunk receive buffer; prints "tcp retransmits R syn_retransmits
+ *                                       R system_retransmits R system_overflows O system_resets S
+ *                                       system_drops D" (tcp.c), then waits for stdin to close
  *   ab-testhelper tcp-resetter N        the peer: prints "port P", reads the target's port on stdin,
  *                                       connects N times to it and resets N connections to P; prints "done"
  * getppid goes through syscall(2) so no libc caching can hide a call. Built with frame pointers

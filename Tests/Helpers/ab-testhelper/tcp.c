@@ -1,10 +1,14 @@
 /* TCP trouble of a known number, for the TCP probe's tests. Two processes: the target (`tcp-trouble`,
  * the one probed) and its peer (`tcp-resetter`, not probed), so that a test can tell the target's
  * events from those of the sockets it talks to. Every reset here comes from a close with SO_LINGER
- * {on, 0}: exactly one RST per connection, whatever was in flight. */
+ * {on, 0}: exactly one RST per connection, whatever was in flight. Retransmits and drops have no
+ * count known in advance: each is checked against the socket's own TCP_INFO or the kernel's own
+ * counters. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +125,23 @@ static long long net_counter(const char *file, const char *prefix, const char *n
 	return found;
 }
 
+/* The kernel's drops of segments a socket could not queue: its receive queue, out-of-order queue
+ * or backlog full. */
+static long long receive_drops(void)
+{
+	return net_counter("/proc/net/netstat", "TcpExt", "TCPRcvQDrop") +
+	       net_counter("/proc/net/netstat", "TcpExt", "TCPOFODrop") +
+	       net_counter("/proc/net/netstat", "TcpExt", "TCPBacklogDrop");
+}
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
+
 int tcp_resetter(long count)
 {
 	unsigned port;
@@ -183,11 +204,68 @@ static unsigned overflow_own_listener(void)
 	return info.tcpi_total_retrans;
 }
 
+static unsigned total_retransmits(int fd)
+{
+	struct tcp_info info;
+	socklen_t length = sizeof(info);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) == -1)
+		fail("TCP_INFO");
+	return info.tcpi_total_retrans;
+}
+
+/* A connection to itself whose receiving end shrinks its buffer to the minimum after the handshake
+ * advertised a larger window: the burst sent into that window does not fit, and the kernel drops
+ * what it cannot queue (receive-queue drops), which the sender retransmits. Returns the sender's own
+ * count of retransmits. */
+static unsigned receive_buffer_drops(void)
+{
+	enum { TOTAL = 64 << 10 };
+	static char data[TOTAL];
+	unsigned port;
+	int listener = listen_on_loopback(1, &port), sender = connect_to_loopback(port, 0), receiver, smallest = 1, roomy = 1 << 20;
+	long sent = 0, received = 0;
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	unsigned retransmits;
+
+	receiver = accept(listener, NULL, NULL);
+	if (sender == -1 || receiver == -1)
+		fail("connect to itself");
+	if (setsockopt(receiver, SOL_SOCKET, SO_RCVBUF, &smallest, sizeof(smallest)) == -1 ||
+	    fcntl(sender, F_SETFL, O_NONBLOCK) == -1)
+		fail("SO_RCVBUF");
+	for (uint64_t deadline = monotonic_ms() + 20000; received < TOTAL;) {
+		struct pollfd readable = { .fd = receiver, .events = POLLIN };
+		ssize_t wrote = sent < TOTAL ? write(sender, data + sent, (size_t)(TOTAL - sent)) : 0;
+		ssize_t got;
+
+		if (wrote > 0)
+			sent += wrote;
+		/* Lets the first burst reach the full receiver before anything is read, then gives it room
+		 * again, so the rest is not dropped in turn, backing off the sender's timer each time. */
+		if (received == 0) {
+			nanosleep(&pause, NULL);
+			if (setsockopt(receiver, SOL_SOCKET, SO_RCVBUF, &roomy, sizeof(roomy)) == -1)
+				fail("SO_RCVBUF");
+		}
+		poll(&readable, 1, 10);
+		while ((got = recv(receiver, data, 4096, MSG_DONTWAIT)) > 0)
+			received += got;
+		if (got == 0 || monotonic_ms() > deadline)
+			fail("the connection to itself ended early or stalled");
+	}
+	retransmits = total_retransmits(sender);
+	close(sender);
+	close(receiver);
+	close(listener);
+	return retransmits;
+}
+
 int tcp_trouble(long count)
 {
 	unsigned port;
 	int listener = listen_on_loopback(128, &port);
-	long long overflows, out_resets, retransmitted;
+	long long overflows, out_resets, retransmitted, drops;
 
 	printf("port %u\n", port);
 	fflush(stdout);
@@ -195,14 +273,17 @@ int tcp_trouble(long count)
 	overflows = net_counter("/proc/net/netstat", "TcpExt", "ListenOverflows");
 	out_resets = net_counter("/proc/net/snmp", "Tcp", "OutRsts");
 	retransmitted = net_counter("/proc/net/snmp", "Tcp", "RetransSegs");
+	drops = receive_drops();
 	accept_and_reset(listener, count);
 	connect_until_reset(peer_port, count);
-	unsigned retransmits = overflow_own_listener();
+	unsigned syn_retransmits = overflow_own_listener();
+	unsigned data_retransmits = receive_buffer_drops();
 	/* Kernel-wide counts over the same stretch, the peer's resets included. */
-	printf("tcp retransmits %u system_retransmits %lld system_overflows %lld system_resets %lld\n", retransmits,
+	printf("tcp retransmits %u syn_retransmits %u system_retransmits %lld system_overflows %lld system_resets %lld"
+	       " system_drops %lld\n", syn_retransmits + data_retransmits, syn_retransmits,
 	       net_counter("/proc/net/snmp", "Tcp", "RetransSegs") - retransmitted,
 	       net_counter("/proc/net/netstat", "TcpExt", "ListenOverflows") - overflows,
-	       net_counter("/proc/net/snmp", "Tcp", "OutRsts") - out_resets);
+	       net_counter("/proc/net/snmp", "Tcp", "OutRsts") - out_resets, receive_drops() - drops);
 	fflush(stdout);
 	/* Stay alive until told, so the probe reads this process's counts while it lives. */
 	char line[16];

@@ -5,22 +5,58 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 extern char **environ;
 
+/* Tells the parent which step failed and why; it reads this once it has released the child. */
+static void report(int error_write, int step, int err)
+{
+	int message[2] = { step, err };
+
+	(void)!write(error_write, message, sizeof(message));
+}
+
+/* Becomes `identity` for good. Raw syscalls: glibc's wrappers broadcast the change to every thread
+ * of the process through a signal, machinery a forked child of a threaded parent must not rely on;
+ * the child has one thread, so the syscall alone changes the whole process. Groups first, then the
+ * gid, then the uid: each later step gives up the privilege the earlier ones need. Returns 0 or errno. */
+static int become(const struct ab_identity *identity)
+{
+	const long gid = identity->gid, uid = identity->uid, keep = (long)(uid_t)-1;
+
+	if (syscall(SYS_setgroups, (long)identity->group_count, identity->groups) == -1)
+		return errno;
+	if (syscall(SYS_setresgid, gid, gid, gid) == -1)
+		return errno;
+	if (syscall(SYS_setresuid, uid, uid, uid) == -1)
+		return errno;
+	/* Dropped for good only if root cannot be taken back (nor group 0, unless it is the target's). */
+	if (uid != 0 && syscall(SYS_setresuid, keep, 0L, keep) != -1)
+		return EPERM;
+	if (uid != 0 && gid != 0 && syscall(SYS_setresgid, keep, 0L, keep) != -1)
+		return EPERM;
+	return 0;
+}
+
 /* Runs in the forked child: only async-signal-safe calls from here to exec. */
-static void wait_then_exec(const char *path, char *const argv[], int output_fd, int parent_death_signal,
-			   pid_t parent, int release_read, int error_write, const sigset_t *to_reset)
+static void wait_then_exec(const char *path, char *const argv[], char *const envp[], int output_fd,
+			   int parent_death_signal, const struct ab_identity *identity, pid_t parent,
+			   int release_read, int error_write, const sigset_t *to_reset)
 {
 	struct sigaction default_action = { .sa_handler = SIG_DFL };
 	sigset_t none;
 	char go;
 	ssize_t got;
-	int err;
+	int identity_err = 0;
 
 	if (output_fd >= 0 && (dup2(output_fd, STDOUT_FILENO) == -1 || dup2(output_fd, STDERR_FILENO) == -1))
 		_exit(127);
+	/* Before the prctl: the kernel clears the parent-death signal when the credentials change. A
+	 * failure is reported after the release, so the parent's release write finds a reader. */
+	if (identity)
+		identity_err = become(identity);
 	/* If the parent died between the fork and the prctl, nobody will release or reap this child. */
 	if (parent_death_signal && (prctl(PR_SET_PDEATHSIG, parent_death_signal) == -1 || getppid() != parent))
 		_exit(127);
@@ -29,6 +65,10 @@ static void wait_then_exec(const char *path, char *const argv[], int output_fd, 
 	while (got == -1 && errno == EINTR);
 	if (got != 1)
 		_exit(127);
+	if (identity_err) {
+		report(error_write, AB_HELD_CHILD_IDENTITY, identity_err);
+		_exit(127);
+	}
 	/* The parent ignores SIGINT/SIGTERM to handle them itself, and ignored dispositions survive
 	 * exec. Only those are reset: every call here is counted against the command by the probes. */
 	for (int sig = 1; sig < NSIG; sig++)
@@ -36,9 +76,8 @@ static void wait_then_exec(const char *path, char *const argv[], int output_fd, 
 			sigaction(sig, &default_action, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execve(path, argv, environ);
-	err = errno;
-	(void)!write(error_write, &err, sizeof(err));
+	execve(path, argv, envp ? envp : environ);
+	report(error_write, AB_HELD_CHILD_EXEC, errno);
 	_exit(127);
 }
 
@@ -55,8 +94,8 @@ static void ignored_signals(sigset_t *ignored)
 	}
 }
 
-int ab_held_child__spawn(const char *path, char *const argv[], int output_fd, int parent_death_signal,
-			 struct ab_held_child *child)
+int ab_held_child__spawn(const char *path, char *const argv[], char *const envp[], int output_fd,
+			 int parent_death_signal, const struct ab_identity *identity, struct ab_held_child *child)
 {
 	int release[2], exec_error[2];
 	sigset_t to_reset;
@@ -82,19 +121,21 @@ int ab_held_child__spawn(const char *path, char *const argv[], int output_fd, in
 		return err;
 	}
 	if (pid == 0)
-		wait_then_exec(path, argv, output_fd, parent_death_signal, parent, release[0], exec_error[1], &to_reset);
+		wait_then_exec(path, argv, envp, output_fd, parent_death_signal, identity, parent, release[0], exec_error[1],
+			       &to_reset);
 	close(release[0]);
 	close(exec_error[1]);
 	child->pid = pid;
 	child->release_fd = release[1];
 	child->exec_error_fd = exec_error[0];
+	child->failed_step = AB_HELD_CHILD_EXEC;
 	return 0;
 }
 
 int ab_held_child__release(struct ab_held_child *child)
 {
 	char go = 'x';
-	int exec_errno = 0;
+	int message[2] = { AB_HELD_CHILD_EXEC, 0 };
 	ssize_t got;
 
 	if (write(child->release_fd, &go, 1) == -1) {
@@ -106,10 +147,13 @@ int ab_held_child__release(struct ab_held_child *child)
 	}
 	close(child->release_fd);
 	do
-		got = read(child->exec_error_fd, &exec_errno, sizeof(exec_errno));
+		got = read(child->exec_error_fd, message, sizeof(message));
 	while (got == -1 && errno == EINTR);
 	close(child->exec_error_fd);
-	return got == (ssize_t)sizeof(exec_errno) ? -exec_errno : 0;
+	if (got != (ssize_t)sizeof(message))
+		return 0;
+	child->failed_step = message[0];
+	return -message[1];
 }
 
 void ab_held_child__abandon(struct ab_held_child *child)

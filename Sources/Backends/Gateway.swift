@@ -46,7 +46,8 @@ struct RemoteCatalog: CatalogLookup {
                 }
                 return .found(value)
             case .notFound: return .missing
-            case .badGateway: return .unavailable(response)
+            // The users service's failure as the orders service's pool saw it, already naming users.
+            case .badGateway, .gatewayTimeout: return .unavailable(response)
             default: return .unavailable(.badGateway(.users, "it answered \(uri) with \(response.status.code)"))
             }
         }

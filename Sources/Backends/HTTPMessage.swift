@@ -60,6 +60,10 @@ public struct BackendResponse: Sendable {
     public var body: ByteBuffer
     /// The service that produced the response (set by the gateway on what it forwards).
     public var service: ServiceName?
+    /// Headers beyond the ones every response has (content type and length, connection).
+    public var headers: HTTPHeaders = [:]
+    /// Whether the server closes the connection after this response, whatever the client asked.
+    public var closesConnection = false
 
     public init(status: HTTPResponseStatus, contentType: String = "application/json", body: ByteBuffer,
                 service: ServiceName? = nil) {

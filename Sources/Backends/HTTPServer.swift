@@ -58,13 +58,17 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func write(_ response: BackendResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func write(_ response: BackendResponse, keepAlive askedKeepAlive: Bool, context: ChannelHandlerContext) {
+        let keepAlive = askedKeepAlive && !response.closesConnection
         var headers = HTTPHeaders()
-        headers.reserveCapacity(4)
+        headers.reserveCapacity(4 + response.headers.count)
         headers.add(name: "content-type", value: response.contentType)
         headers.add(name: "content-length", value: String(response.body.readableBytes))
-        headers.add(name: "connection", value: keepAlive ? "keep-alive" : "close")
+        // A response that offers an Upgrade must list "upgrade" among the connection options (RFC 9110 §7.8).
+        let upgrade = response.headers.contains(name: "upgrade") ? "upgrade, " : ""
+        headers.add(name: "connection", value: upgrade + (keepAlive ? "keep-alive" : "close"))
         if let service = response.service { headers.add(name: "x-archbench-service", value: service.rawValue) }
+        headers.add(contentsOf: response.headers)
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))),
                       promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
@@ -78,8 +82,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A refused WebSocket upgrade (an unknown path) is reported here, then the request follows as
-        // plain HTTP and gets its 404.
+        // A refused WebSocket upgrade (an unknown path, a malformed handshake) is reported here, then
+        // the request follows as plain HTTP and gets its 404 (or, on a WebSocket path, its 426).
         if error is NIOWebSocketUpgradeError { return }
         context.close(promise: nil)
     }
@@ -93,6 +97,9 @@ final class HTTPServer: Sendable {
 
     /// Binds 127.0.0.1:`port` (0 picks a free port). Port in use is `BackendError.portInUse`.
     init(port: Int, group: any EventLoopGroup, route: any Route, webSocket: WebSocketHub?, faults: FaultRuntime) throws(BackendError) {
+        // Where WebSocket is served, a plain request for its paths is told to upgrade, before any
+        // fault: it is a protocol answer, not an API one.
+        let served: any Route = webSocket == nil ? route : WebSocketPathRoute(inner: route)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -108,7 +115,7 @@ final class HTTPServer: Sendable {
                     }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withServerUpgrade: upgrade, withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(route: route), name: "api")
+                    try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(route: served), name: "api")
                 }
             }
         do {

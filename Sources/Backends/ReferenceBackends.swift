@@ -10,6 +10,9 @@ import Glibc
 /// then shuts down and returns; progress goes to `log`, one line at a time.
 public enum ReferenceBackends {
     public static let defaultPoolSize = 10
+    /// How long the gateway (and the orders service, on its way to users) waits for a service's answer.
+    public static let defaultUpstreamTimeoutMs = Int(UpstreamPool.defaultRequestTimeout.nanoseconds / 1_000_000)
+    public static let upstreamTimeoutMsRange = 1...3_600_000
 
     /// One multi-threaded process serving the whole API and the WebSocket endpoints.
     public static func runMonolith(port: Int, faults: FaultSpec, log: @escaping (String) -> Void) throws(BackendError) {
@@ -31,7 +34,8 @@ public enum ReferenceBackends {
     }
 
     /// The gateway of the microservices set: starts the services, forwards to them, supervises them.
-    public static func runMicroservices(port: Int, wsPort: Int, poolSize: Int, faults plan: FaultPlan,
+    public static func runMicroservices(port: Int, wsPort: Int, poolSize: Int,
+                                        upstreamTimeoutMs: Int = defaultUpstreamTimeoutMs, faults plan: FaultPlan,
                                         log: @escaping (String) -> Void) throws(BackendError) {
         let runtime = ProcessRuntime(faults: plan.spec(for: .gateway), service: .gateway)
         defer { runtime.shutdown() }
@@ -44,7 +48,9 @@ public enum ReferenceBackends {
         var stopSignal = SIGTERM
         defer { supervisor.stopAll(forwarding: stopSignal) }
 
-        let pool = ["--pool-size", "\(poolSize)"]
+        // Orders waits for users no longer than the gateway waits for orders, so a stalled users
+        // service does not hold the orders service's connections after the gateway gave up.
+        let pool = ["--pool-size", "\(poolSize)", "--upstream-timeout-ms", "\(upstreamTimeoutMs)"]
         let users = try supervisor.start(.users, port: 0, arguments: plan.spec(for: .users).arguments)
         let orders = try supervisor.start(.orders, port: 0,
                                           arguments: ["--upstream", "users=\(users)"] + pool + plan.spec(for: .orders).arguments)
@@ -53,7 +59,7 @@ public enum ReferenceBackends {
         let upstreams: Upstreams
         do {
             upstreams = try Upstreams(group: runtime.group, ports: [.users: users, .orders: orders, .training: training],
-                                      poolSize: poolSize)
+                                      poolSize: poolSize, requestTimeout: .milliseconds(Int64(upstreamTimeoutMs)))
         } catch {
             throw .system("cannot set up the connection pools: \(error)")
         }
@@ -71,7 +77,8 @@ public enum ReferenceBackends {
 
     /// One service of the microservices set, as the gateway starts it. With `readyFD`, writes
     /// `ready PORT` there once listening, or `error CODE MESSAGE` when it cannot start.
-    public static func runService(_ service: ServiceName, port: Int, usersPort: Int?, poolSize: Int, faults: FaultSpec,
+    public static func runService(_ service: ServiceName, port: Int, usersPort: Int?, poolSize: Int,
+                                  upstreamTimeoutMs: Int = defaultUpstreamTimeoutMs, faults: FaultSpec,
                                   readyFD: Int32?, log: @escaping (String) -> Void) throws(BackendError) {
         // The process name (comm) tells the services apart in ps, /proc and the probes' reports; the main
         // thread's comm is the process's, and proc(5) lets a thread rename itself through this file.
@@ -88,7 +95,8 @@ public enum ReferenceBackends {
                 guard let usersPort else { throw BackendError.usage("the orders service needs --upstream users=PORT") }
                 let upstreams: Upstreams
                 do {
-                    upstreams = try Upstreams(group: runtime.group, ports: [.users: usersPort], poolSize: poolSize)
+                    upstreams = try Upstreams(group: runtime.group, ports: [.users: usersPort], poolSize: poolSize,
+                                              requestTimeout: .milliseconds(Int64(upstreamTimeoutMs)))
                 } catch {
                     throw BackendError.system("cannot set up the connection pool to users: \(error)")
                 }

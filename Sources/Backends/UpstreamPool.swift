@@ -20,11 +20,13 @@ enum UpstreamError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .closed: "connection closed before the answer"
-        case .timedOut(let limit): "no answer within \(limit.nanoseconds / 1_000_000_000) s"
+        case .timedOut(let limit): "no answer within \(UpstreamError.milliseconds(limit)) ms"
         case .connect(let error as IOError): "connect: \(error.description)"
         case .connect(let error): "connect: \(error)"
         }
     }
+
+    static func milliseconds(_ time: TimeAmount) -> Int64 { time.nanoseconds / 1_000_000 }
 }
 
 /// One keep-alive HTTP/1.1 client connection: one request at a time, its answer aggregated.
@@ -233,13 +235,15 @@ final class Upstreams: Sendable {
     private let pools: [ObjectIdentifier: NIOLoopBound<[ServiceName: UpstreamPool]>]
     private let up: [ServiceName: ManagedAtomic<Bool>]
 
-    init(group: any EventLoopGroup, ports: [ServiceName: Int], poolSize: Int) throws {
+    init(group: any EventLoopGroup, ports: [ServiceName: Int], poolSize: Int,
+         requestTimeout: TimeAmount = UpstreamPool.defaultRequestTimeout) throws {
         var pools: [ObjectIdentifier: NIOLoopBound<[ServiceName: UpstreamPool]>] = [:]
         let addresses = try ports.mapValues { try SocketAddress(ipAddress: HTTPServer.host, port: $0) }
         for loop in group.makeIterator() {
             pools[ObjectIdentifier(loop)] = try loop.submit {
                 let perService = Dictionary(uniqueKeysWithValues: addresses.map { service, address in
-                    (service, UpstreamPool(service: service, address: address, eventLoop: loop, limit: poolSize))
+                    (service, UpstreamPool(service: service, address: address, eventLoop: loop, limit: poolSize,
+                                           requestTimeout: requestTimeout))
                 })
                 return NIOLoopBound(perService, eventLoop: loop)
             }.wait()
@@ -252,7 +256,8 @@ final class Upstreams: Sendable {
         up[service]?.store(isUp, ordering: .releasing)
     }
 
-    /// Forwards `request` to `service`. Whatever goes wrong on the way is a 502 naming the service.
+    /// Forwards `request` to `service`. A service that does not answer within the request timeout is a
+    /// 504 naming it; whatever else goes wrong on the way is a 502 naming it.
     func forward(_ request: BackendRequest, to service: ServiceName, on eventLoop: any EventLoop) -> EventLoopFuture<BackendResponse> {
         guard up[service]?.load(ordering: .acquiring) ?? false else {
             return eventLoop.makeSucceededFuture(.badGateway(service, "it is down (being restarted)"))
@@ -263,7 +268,8 @@ final class Upstreams: Sendable {
         return pool.send(request).map { upstream in
             BackendResponse(status: upstream.status, contentType: upstream.contentType, body: upstream.body, service: service)
         }.recover { error in
-            .badGateway(service, "\(error)")
+            if case UpstreamError.timedOut(let limit) = error { return .gatewayTimeout(service, limit) }
+            return .badGateway(service, "\(error)")
         }
     }
 }
@@ -271,5 +277,10 @@ final class Upstreams: Sendable {
 extension BackendResponse {
     static func badGateway(_ service: ServiceName, _ why: String) -> BackendResponse {
         .error(.badGateway, "service \(service.rawValue) is unavailable: \(why)", service: service)
+    }
+
+    static func gatewayTimeout(_ service: ServiceName, _ limit: TimeAmount) -> BackendResponse {
+        .error(.gatewayTimeout, "service \(service.rawValue) did not answer within \(UpstreamError.milliseconds(limit)) ms "
+               + "(--upstream-timeout-ms)", service: service)
     }
 }

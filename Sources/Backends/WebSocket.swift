@@ -14,12 +14,13 @@ final class WebSocketHub: Sendable {
 
     var memberCount: Int { members.withLockedValue { $0.count } }
 
+    static func isWebSocketPath(_ path: Substring) -> Bool { path == echoPath || path == broadcastPath }
+
     func upgrader(faults: FaultRuntime) -> NIOWebSocketServerUpgrader {
         NIOWebSocketServerUpgrader(
             maxFrameSize: Self.maxMessageBytes,
             shouldUpgrade: { channel, head in
-                let path = BackendRequest(method: head.method, uri: head.uri).path
-                let known = path == Self.echoPath || path == Self.broadcastPath
+                let known = Self.isWebSocketPath(BackendRequest(method: head.method, uri: head.uri).path)
                 return channel.eventLoop.makeSucceededFuture(known ? HTTPHeaders() : nil)
             },
             upgradePipelineHandler: { [self] channel, head in
@@ -45,6 +46,30 @@ final class WebSocketHub: Sendable {
         for member in members.withLockedValue({ Array($0.values) }) {
             member.writeAndFlush(frame, promise: nil)
         }
+    }
+}
+
+/// The WebSocket paths asked for as plain HTTP: a request that reaches a route on them was not
+/// upgraded (no `Upgrade: websocket`, or a handshake the upgrader refused), so a GET is answered
+/// 426 Upgrade Required with `Upgrade: websocket`, any other method 405.
+struct WebSocketPathRoute: Route {
+    let inner: any Route
+
+    func respond(to request: BackendRequest, on eventLoop: any EventLoop) -> EventLoopFuture<BackendResponse>? {
+        guard WebSocketHub.isWebSocketPath(request.path) else { return inner.respond(to: request, on: eventLoop) }
+        guard request.method == .GET else { return eventLoop.makeSucceededFuture(.methodNotAllowed) }
+        let asked = request.headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
+        let why = asked
+            ? "the WebSocket handshake was refused: it needs Sec-WebSocket-Key and Sec-WebSocket-Version: 13, "
+                + "in the first request of a connection"
+            : "GET \(request.path) is a WebSocket endpoint: the request needs Upgrade: websocket"
+        var response = BackendResponse.error(.upgradeRequired, why)
+        response.headers.add(name: "upgrade", value: "websocket")
+        response.headers.add(name: "sec-websocket-version", value: "13")
+        // The upgrade handler looks at a connection's first request only, so an upgrade asked on this
+        // connection afterwards could never succeed: close it and let the client open a new one.
+        response.closesConnection = true
+        return eventLoop.makeSucceededFuture(response)
     }
 }
 

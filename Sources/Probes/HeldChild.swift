@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ArchbenchCore
 import CProcess
 import Foundation
 import Recording
@@ -12,27 +13,52 @@ final class HeldChild {
     private var handle: ab_held_child
     private var released = false
     private var status: ExitBox?
+    private let identity: TargetIdentity?
 
     /// Resolves `argv[0]` on PATH here, in the parent: the child may only make async-signal-safe
     /// calls. `output`: a file the command's stdout and stderr are appended to (nil: archbench's own).
     /// `diesWithArchbench`: SIGTERM to the child when the calling thread exits, so that even a
-    /// killed archbench leaves no command of its own behind.
-    init(argv: [String], output: String? = nil, diesWithArchbench: Bool = false) throws(ProbeError) {
+    /// killed archbench leaves no command of its own behind. `identity`: whom the command runs as
+    /// (nil: archbench's own user); the output file is opened here, by archbench, either way.
+    init(argv: [String], output: String? = nil, diesWithArchbench: Bool = false,
+         identity: TargetIdentity? = nil) throws(ProbeError) {
         guard let name = argv.first else { throw .commandNotFound("") }
         guard let path = Self.resolve(name) else { throw .commandNotFound(name) }
+        self.identity = identity
         var handle = ab_held_child()
         var cArgs = argv.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
+        // The environment is built here: the child may not allocate.
+        var cEnvironment: [UnsafeMutablePointer<CChar>?] = identity.map { identity in
+            identity.environment(from: ProcessInfo.processInfo.environment)
+                .sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        } ?? []
+        defer { cEnvironment.forEach { free($0) } }
         var outputFD: Int32 = -1
         if let output {
             outputFD = open(output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             guard outputFD >= 0 else { throw .commandFailed(command: "\(name) (its output file \(output))", errno: errno) }
         }
         defer { if outputFD >= 0 { close(outputFD) } }
-        let rc = ab_held_child__spawn(path, &cArgs, outputFD, diesWithArchbench ? SIGTERM : 0, &handle)
-        guard rc == 0 else { throw .commandFailed(command: name, errno: -rc) }
+        let deathSignal = diesWithArchbench ? SIGTERM : 0
+        let rc: Int32
+        if let identity {
+            rc = identity.groups.withUnsafeBufferPointer { groups in
+                var credentials = ab_identity(uid: identity.uid, gid: identity.gid, groups: groups.baseAddress,
+                                              group_count: groups.count)
+                return ab_held_child__spawn(path, &cArgs, &cEnvironment, outputFD, deathSignal, &credentials, &handle)
+            }
+        } else {
+            rc = ab_held_child__spawn(path, &cArgs, nil, outputFD, deathSignal, nil, &handle)
+        }
+        guard rc == 0 else { throw .commandFailed(command: Self.describe(name, identity), errno: -rc) }
         self.handle = handle
         self.pid = handle.pid
+    }
+
+    /// The command as errors name it: with whom it was to run as, when that is not archbench's user.
+    private static func describe(_ command: String, _ identity: TargetIdentity?) -> String {
+        identity.map { "\(command) as \($0)" } ?? command
     }
 
     deinit {
@@ -43,7 +69,10 @@ final class HeldChild {
     func release(command: String) throws(ProbeError) {
         released = true
         let rc = ab_held_child__release(&handle)
-        guard rc == 0 else { throw .commandFailed(command: command, errno: -rc) }
+        guard rc == 0 else {
+            let step = handle.failed_step == Int32(AB_HELD_CHILD_IDENTITY.rawValue) ? " (switching user: setgroups, setresgid, setresuid)" : ""
+            throw .commandFailed(command: Self.describe(command, identity) + step, errno: -rc)
+        }
     }
 
     /// Waits for the child's exit on a thread of its own, then calls `onExit`.
@@ -111,8 +140,9 @@ public final class SpawnedCommand {
     private let child: HeldChild
     public var pid: Int32 { child.pid }
 
-    public init(argv: [String], output: String? = nil, diesWithArchbench: Bool = true) throws(ProbeError) {
-        child = try HeldChild(argv: argv, output: output, diesWithArchbench: diesWithArchbench)
+    public init(argv: [String], output: String? = nil, diesWithArchbench: Bool = true,
+                identity: TargetIdentity? = nil) throws(ProbeError) {
+        child = try HeldChild(argv: argv, output: output, diesWithArchbench: diesWithArchbench, identity: identity)
         try child.release(command: argv[0])
         child.reap {}
     }

@@ -75,7 +75,8 @@ public final class LiveProbe: @unchecked Sendable {
                 progress("probing pid \(list) and their children \(Self.untilText(request, "they exit"))")
             } else {
                 let held = try HeldChild(argv: request.command, output: request.commandOutput,
-                                         diesWithArchbench: request.commandDiesWithArchbench)
+                                         diesWithArchbench: request.commandDiesWithArchbench,
+                                         identity: request.commandIdentity)
                 child = held
                 if let label = request.commandLabel { labels[held.pid] = label }
                 try probe.targets.register(ProcessEntry(pid: held.pid, ppid: getpid(), comm: "archbench", state: "S"))
@@ -84,7 +85,8 @@ public final class LiveProbe: @unchecked Sendable {
                 probe.allocations?.attach(pid: held.pid, beforeExec: true)
                 try held.release(command: request.command[0])
                 held.reap { stop.raise(.commandExited) }
-                progress("probing \(request.command.joined(separator: " ")) (pid \(held.pid)) and its children "
+                progress("probing \(request.command.joined(separator: " ")) (pid \(held.pid)"
+                    + (request.commandIdentity.map { ", as \($0)" } ?? "") + ") and its children "
                     + Self.untilText(request, "it exits"))
             }
         } catch {

@@ -32,6 +32,8 @@ public struct ProbeRequest: Sendable {
     /// The command gets SIGTERM when the thread that starts the run exits, however archbench dies
     /// (the suite's targets); start the run from a thread that outlives it, e.g. the main thread.
     public var commandDiesWithArchbench = false
+    /// Whom the command runs as; nil: archbench's own user (see `TargetIdentity.resolve`).
+    public var commandIdentity: TargetIdentity?
     /// Seconds to watch; nil means until the command or every target exits, or SIGINT/SIGTERM.
     public var duration: Double?
     /// A BTF file for the running kernel, when it exposes none at /sys/kernel/btf/vmlinux.

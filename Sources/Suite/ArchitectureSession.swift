@@ -39,16 +39,24 @@ final class ArchitectureSession {
          interrupted: () -> Bool = { false }, log: SessionLog) throws {
         self.spec = spec
         let label = Self.label(of: spec.name)
+        var identity: TargetIdentity?
+        if case .command = spec.processes {
+            // Under sudo the targets run as the user who ran it, not as root: they need none of
+            // the privileges the probes do.
+            identity = try TargetIdentity.resolve(runAs: spec.runAs, setting: "\(spec.name).run_as")
+            if let identity { log("  \(spec.name): command runs as \(identity)") }
+        }
         switch (spec.processes, probes) {
         case (.command(let argv), let probes?):
             var request = ProbeRequest(command: argv)
             request.commandLabel = label
             request.commandOutput = output
             request.commandDiesWithArchbench = true
+            request.commandIdentity = identity
             request.configure(probes)
             live = try LiveProbe(request, progress: { _ in })
         case (.command(let argv), nil):
-            spawned = try SpawnedCommand(argv: argv, output: output)
+            spawned = try SpawnedCommand(argv: argv, output: output, identity: identity)
         case (let source, let probes?):
             // Running processes: found once they answer (an external server may still be starting).
             try Self.waitReady(spec, timeout: spec.readyTimeout, exited: { nil }, interrupted: interrupted)

@@ -360,7 +360,7 @@ struct ConfigReader {
     }
 
     static let architectureKeys = ["base_url", "websocket_url", "connection_pool_size", "compression",
-                                   "circuit_breaker", "ready_timeout_s", "command", "processes"]
+                                   "circuit_breaker", "ready_timeout_s", "command", "processes", "run_as"]
     static let processKeys = ["pid", "port", "cgroup"]
     static let thresholdKeys = ["warning", "critical"]
 
@@ -418,9 +418,47 @@ struct ConfigReader {
         case (nil, nil):
             processes = .urlPorts
         }
+        var runAs: RunAs?
+        if let value = fields["run_as"] {
+            let runAsPath = Self.key("run_as", in: path)
+            guard case .command = processes else {
+                throw Failure(path: runAsPath, message: "applies only to an architecture archbench spawns (with \"command\"); "
+                    + "this one's processes are found running")
+            }
+            runAs = try self.runAs(value, at: runAsPath)
+        }
         return ArchitectureSpec(name: name, baseURL: baseURL, websocketURL: websocketURL, connectionPoolSize: pool,
                                 compression: compression, circuitBreaker: circuitBreaker, processes: processes,
-                                readyTimeout: readyTimeout)
+                                readyTimeout: readyTimeout, runAs: runAs)
+    }
+
+    /// `run_as`: "root", a user name, or a uid (a JSON integer or a string of digits) that the passwd
+    /// database knows: its primary group and groups come from there.
+    func runAs(_ value: ConfigJSON.Value, at path: String) throws(Failure) -> RunAs {
+        let expected = "expected \"root\", a user name or a uid"
+        let uid: UInt32
+        switch value {
+        case .string("root"):
+            return .root
+        case .string(let text) where !text.isEmpty && !text.allSatisfy(\.isNumber):
+            guard let entry = UserEntry.named(text) else {
+                throw Failure(path: path, message: "unknown user \(quoted(text)) (no such user in the passwd database)")
+            }
+            return entry.uid == 0 ? .root : .user(entry)
+        case .string(let text) where !text.isEmpty:
+            guard let parsed = UInt32(text), parsed != UInt32.max else {
+                throw Failure(path: path, message: "\(expected), got \(value.shown)")
+            }
+            uid = parsed
+        case .number:
+            uid = UInt32(try integer(value, at: path, in: 0...Int(UInt32.max - 1)))
+        default:
+            throw Failure(path: path, message: "\(expected), got \(value.shown)")
+        }
+        guard let entry = UserEntry.withID(uid) else {
+            throw Failure(path: path, message: "unknown user: uid \(uid) has no passwd entry (its group could not be told)")
+        }
+        return entry.uid == 0 ? .root : .user(entry)
     }
 
     func url(_ fields: [String: ConfigJSON.Value], _ key: String, in parent: String, websocket: Bool) throws(Failure) -> LoadTarget {

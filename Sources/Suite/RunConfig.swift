@@ -120,10 +120,13 @@ public struct ArchitectureSpec: Sendable, Equatable {
     public var processes: ProcessSource
     /// `ready_timeout_s`: how long `base_url` may take to accept connections (default 30 s).
     public var readyTimeout: Double
+    /// `run_as`: whom a spawned `command` runs as when archbench is root; nil: the user sudo was run
+    /// by, or root when not under sudo (`TargetIdentity.resolve`).
+    public var runAs: RunAs?
 
     public init(name: String, baseURL: LoadTarget, websocketURL: LoadTarget, connectionPoolSize: Int,
                 compression: Bool = false, circuitBreaker: Bool = false, processes: ProcessSource = .urlPorts,
-                readyTimeout: Double = ArchitectureSpec.defaultReadyTimeout) {
+                readyTimeout: Double = ArchitectureSpec.defaultReadyTimeout, runAs: RunAs? = nil) {
         self.name = name
         self.baseURL = baseURL
         self.websocketURL = websocketURL
@@ -132,6 +135,7 @@ public struct ArchitectureSpec: Sendable, Equatable {
         self.circuitBreaker = circuitBreaker
         self.processes = processes
         self.readyTimeout = readyTimeout
+        self.runAs = runAs
     }
 
     public static let defaultReadyTimeout: Double = 30

@@ -52,22 +52,26 @@ final class HTTPTestClient {
 
     /// Sends one request. A request on a reused connection that the server had closed is retried
     /// once on a new connection.
-    func request(_ method: String, _ path: String, body: String? = nil) throws -> HTTPTestResponse {
+    func request(_ method: String, _ path: String, body: String? = nil, headers: [(String, String)] = [])
+        throws -> HTTPTestResponse {
         let reused = fd >= 0
         do {
-            return try exchange(method, path, body: body)
+            return try exchange(method, path, body: body, headers: headers)
         } catch TestClientError.closed where reused {
             close()
-            return try exchange(method, path, body: body)
+            return try exchange(method, path, body: body, headers: headers)
         }
     }
 
     func get(_ path: String) throws -> HTTPTestResponse { try request("GET", path) }
     func post(_ path: String, _ body: String) throws -> HTTPTestResponse { try request("POST", path, body: body) }
 
-    private func exchange(_ method: String, _ path: String, body: String?) throws -> HTTPTestResponse {
+    private func exchange(_ method: String, _ path: String, body: String?, headers extra: [(String, String)])
+        throws -> HTTPTestResponse {
         if fd < 0 { fd = try connectSocket(port: port, timeout: timeout) }
-        var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n"
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        if !extra.contains(where: { $0.0.lowercased() == "connection" }) { request += "Connection: keep-alive\r\n" }
+        for (name, value) in extra { request += "\(name): \(value)\r\n" }
         let bodyBytes = Array((body ?? "").utf8)
         if body != nil { request += "Content-Type: application/json\r\n" }
         request += "Content-Length: \(bodyBytes.count)\r\n\r\n"
@@ -83,8 +87,30 @@ final class HTTPTestClient {
         }
         let length = Int(headers["content-length"] ?? "0") ?? 0
         let responseBody = try readExactly(length)
-        if headers["connection"]?.lowercased() == "close" { close() }
+        // The header is a list of options ("upgrade, close").
+        let options = (headers["connection"] ?? "").lowercased().split(separator: ",")
+        if options.contains(where: { $0.trimmingCharacters(in: .whitespaces) == "close" }) {
+            if watchesServerClose { serverClosed = closedByPeer() }
+            close()
+        }
         return HTTPTestResponse(status: status, headers: headers, body: Data(responseBody))
+    }
+
+    /// When set, a response that says `Connection: close` is followed by a wait for the server to
+    /// close its end (within the timeout); `serverClosed` tells whether it did.
+    var watchesServerClose = false
+    private(set) var serverClosed: Bool?
+
+    private func closedByPeer() -> Bool {
+        guard buffer.isEmpty else { return false }
+        do {
+            try fill()
+            return false
+        } catch TestClientError.closed {
+            return true
+        } catch {
+            return false
+        }
     }
 
     private func sendAll(_ bytes: [UInt8]) throws {

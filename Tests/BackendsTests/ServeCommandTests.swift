@@ -41,6 +41,7 @@ final class ServeCommandTests: XCTestCase {
             (["microservices", "--pause-every-ms", "orders:100", "--pause-ms", "users:10"], "targets users but --pause-every-ms targets orders"),
             (["microservices", "--port", "9000", "--ws-port", "9000"], "--port and --ws-port are both 9000"),
             (["microservices", "--pool-size", "0"], "--pool-size 0"),
+            (["microservices", "--upstream-timeout-ms", "0"], "--upstream-timeout-ms 0 must be from 1 to 3600000"),
             (["cluster"], "cluster"),
         ]
         for (arguments, named) in cases {
@@ -56,7 +57,7 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertTrue(top.stdout.contains("monolith") && top.stdout.contains("microservices"), top.stdout)
         XCTAssertFalse(top.stdout.contains("service NAME"), "the per-service subcommand is internal")
         let micro = try runToCompletion(archbench, ["serve", "microservices", "--help"])
-        for flag in ["--ws-port", "--leak-bytes-per-request", "--pause-every-ms", "--pause-ms", "--slow-ms", "--slow-path", "--error-rate"] {
+        for flag in ["--ws-port", "--leak-bytes-per-request", "--pause-every-ms", "--pause-ms", "--slow-ms", "--slow-path", "--error-rate", "--upstream-timeout-ms"] {
             XCTAssertTrue(micro.stdout.contains(flag), "\(flag) missing from: \(micro.stdout)")
         }
     }

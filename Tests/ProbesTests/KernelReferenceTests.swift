@@ -99,7 +99,9 @@ final class KernelReferenceTests: XCTestCase {
         let (_, helper, lines) = try probeHelper("sleep-spin 1 300")
         let sched = try XCTUnwrap(lines.first { $0.hasPrefix("sched ") }).split(separator: " ").compactMap { UInt64($0) }
         let oncpu = Double(sched[1])
-        XCTAssertGreaterThanOrEqual(oncpu, 150_000_000, "a 300 ms spin (of wall time: less on a busy machine)")
+        // Spun by the wall clock, so a busy machine gives it less CPU; a tenth is plenty for the
+        // missing last run to show against 5%.
+        XCTAssertGreaterThanOrEqual(oncpu, 30_000_000, "a 300 ms spin of wall time")
         XCTAssertEqual(Double(helper.oncpuNs), oncpu, accuracy: oncpu * 0.05, Self.detail(helper, sched))
     }
 

@@ -28,8 +28,11 @@ final class PauseDetectionTests: XCTestCase {
             + Self.missed(score, schedule, recording))
         XCTAssertGreaterThanOrEqual(score.precision, 0.9)
         XCTAssertLessThanOrEqual(try XCTUnwrap(score.medianDurationErrorNs), 1_000_000)
-        let collectorRan = report.pauses.filter { $0.runningThread == schedule.collector }.count
-        XCTAssertGreaterThan(collectorRan, report.pauses.count / 2, "the collector is the thread that ran")
+        // The thread named as running is the collector whenever one is named. How often one is
+        // depends on the machine: a collector preempted for much of a pause (another process on
+        // its CPU) has not run enough of it to be named.
+        let named = report.pauses.compactMap(\.runningThread)
+        XCTAssertEqual(Set(named), [schedule.collector], "the collector is the thread that ran: \(named)")
     }
 
     /// Each missed pause with the helper's off-CPU intervals around it, relative to its start (ms):

@@ -299,7 +299,7 @@ final class ConfigTests: XCTestCase {
 
     func testUnknownKey() {
         assertError(Self.config(b: ["base_ulr": #""http://127.0.0.1:1""#]), path: "b",
-                    message: #"unknown key "base_ulr" (expected one of: base_url, websocket_url, connection_pool_size, compression, circuit_breaker, ready_timeout_s, command, processes); did you mean "base_url"?"#)
+                    message: #"unknown key "base_ulr" (expected one of: base_url, websocket_url, connection_pool_size, compression, circuit_breaker, ready_timeout_s, command, processes, run_as); did you mean "base_url"?"#)
         assertError(Self.config(b: ["include_children": "true"]), path: "b", message: #"unknown key "include_children" (expected one of:"#)
     }
 

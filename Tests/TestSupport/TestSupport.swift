@@ -89,8 +89,8 @@ public final class RunningProcess: @unchecked Sendable {
     }
 
     /// Waits for the exit (killing the process after `timeout` seconds) and collects its output: up
-    /// to the end of both pipes, or for 2 s more if a descendant it left behind still holds them
-    /// (waiting for that would turn a failed test into a hung one).
+    /// to the end of both pipes, unless nothing more has come for 10 s while a descendant it left
+    /// behind still holds them (waiting for that would turn a failed test into a hung one).
     public func finish(timeout: Double = 60) -> ProcessResult {
         closeStdin()
         let deadline = Date().addingTimeInterval(timeout)
@@ -99,8 +99,13 @@ public final class RunningProcess: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
         }
         process.waitUntilExit()
-        let outputDeadline = Date().addingTimeInterval(2)
-        while lock.withLock({ endsOfFile < 2 }) && Date() < outputDeadline { usleep(10_000) }
+        var received = lock.withLock { stdoutData.count + stderrData.count }
+        var lastProgress = Date()
+        while lock.withLock({ endsOfFile < 2 }) && Date().timeIntervalSince(lastProgress) < 10 {
+            usleep(10_000)
+            let now = lock.withLock { stdoutData.count + stderrData.count }
+            if now != received { received = now; lastProgress = Date() }
+        }
         stdoutPipe.fileHandleForReading.readabilityHandler = nil
         stderrPipe.fileHandleForReading.readabilityHandler = nil
         return lock.withLock {

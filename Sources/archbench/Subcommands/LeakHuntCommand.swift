@@ -74,6 +74,7 @@ struct LeakHuntCommand: ParsableCommand {
         var request = ProbeRequest(targets: try targetOptions.targets(), command: command, commandLabel: targetOptions.label,
                                    duration: duration)
         request.btfPath = btf
+        request.commandIdentity = try targetOptions.commandIdentity(command: command)
         if alloc { request.allocationSampleEvery = ProbeRequest.defaultAllocationSampleEvery }
         var options = LeakHuntOptions(request: request)
         options.url = try url.map(parsedURL)

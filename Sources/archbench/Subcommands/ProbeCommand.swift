@@ -71,6 +71,7 @@ struct ProbeCommand: ParsableCommand {
     func run() throws {
         var request = ProbeRequest(targets: try targetOptions.targets(), command: command, commandLabel: targetOptions.label, duration: duration)
         request.btfPath = btf
+        request.commandIdentity = try targetOptions.commandIdentity(command: command)
         if syscalls { request.optionalFamilies.insert(.syscalls) }
         if alloc { request.allocationSampleEvery = UInt32(allocSample ?? Int(ProbeRequest.defaultAllocationSampleEvery)) }
         let report = try ProbeRun.run(request) { message in

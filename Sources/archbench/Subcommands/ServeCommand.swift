@@ -56,6 +56,13 @@ private func checkPort(_ port: Int, _ flag: String) throws {
     }
 }
 
+private func checkUpstreamTimeout(_ ms: Int) throws {
+    let range = ReferenceBackends.upstreamTimeoutMsRange
+    guard range.contains(ms) else {
+        throw ValidationError("--upstream-timeout-ms \(ms) must be from \(range.lowerBound) to \(range.upperBound)")
+    }
+}
+
 private func log(_ line: String) { Console.error("archbench serve: \(line)") }
 
 extension ServeCommand {
@@ -100,6 +107,12 @@ extension ServeCommand {
         @Option(help: "Keep-alive connections per service per gateway event loop.")
         var poolSize = ReferenceBackends.defaultPoolSize
 
+        @Option(help: ArgumentHelp("""
+            How long the gateway waits for a service's answer before it answers 504 naming the \
+            service (the orders service waits as long for users).
+            """, valueName: "ms"))
+        var upstreamTimeoutMs = ReferenceBackends.defaultUpstreamTimeoutMs
+
         @OptionGroup(title: "Fault injection")
         var faults: FaultOptions
 
@@ -108,11 +121,13 @@ extension ServeCommand {
             try checkPort(wsPort, "--ws-port")
             if port != 0 && port == wsPort { throw ValidationError("--port and --ws-port are both \(port)") }
             guard (1...1_000).contains(poolSize) else { throw ValidationError("--pool-size \(poolSize) must be from 1 to 1000") }
+            try checkUpstreamTimeout(upstreamTimeoutMs)
             _ = try faults.plan(servicePrefixes: true)
         }
 
         func run() throws {
             try ReferenceBackends.runMicroservices(port: port, wsPort: wsPort, poolSize: poolSize,
+                                                   upstreamTimeoutMs: upstreamTimeoutMs,
                                                    faults: faults.plan(servicePrefixes: true), log: log)
         }
     }
@@ -128,6 +143,7 @@ extension ServeCommand {
         @Option var port = 0
         @Option(help: "Where the orders service finds users: users=PORT.") var upstream: String?
         @Option var poolSize = ReferenceBackends.defaultPoolSize
+        @Option var upstreamTimeoutMs = ReferenceBackends.defaultUpstreamTimeoutMs
         @Option(help: "A descriptor to write `ready PORT` (or `error CODE MESSAGE`) to.") var readyFd: Int32?
 
         @OptionGroup(title: "Fault injection")
@@ -138,6 +154,7 @@ extension ServeCommand {
                 throw ValidationError("unknown service \(name) (one of users, orders, training, ws)")
             }
             try checkPort(port, "--port")
+            try checkUpstreamTimeout(upstreamTimeoutMs)
             if let upstream, usersPort(upstream) == nil {
                 throw ValidationError("--upstream \(upstream) must be users=PORT")
             }
@@ -151,7 +168,8 @@ extension ServeCommand {
 
         func run() throws {
             try ReferenceBackends.runService(ServiceName(rawValue: name)!, port: port, usersPort: upstream.flatMap(usersPort),
-                                             poolSize: poolSize, faults: faults.plan(servicePrefixes: false).spec(for: .gateway),
+                                             poolSize: poolSize, upstreamTimeoutMs: upstreamTimeoutMs,
+                                             faults: faults.plan(servicePrefixes: false).spec(for: .gateway),
                                              readyFD: readyFd, log: { Console.error("archbench serve \(name): \($0)") })
         }
     }

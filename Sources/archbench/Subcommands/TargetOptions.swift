@@ -1,3 +1,4 @@
+import ArchbenchCore
 import ArgumentParser
 import Probes
 
@@ -20,12 +21,29 @@ struct TargetOptions: ParsableArguments {
     @Option(help: "A label for the command's processes in the report (e.g. monolith).")
     var label: String?
 
+    @Option(name: .customLong("run-as"),
+            help: ArgumentHelp("Whom the command runs as when archbench is root: a user name, a uid, or root (default: "
+                               + "the user who ran sudo, or root when not under sudo).", valueName: "user"))
+    var runAs: String?
+
     /// Exactly one of the two ways: targets, or a command.
     func validate(command: [String]) throws {
         _ = try targets()
         if targetsGiven != command.isEmpty {
             throw ValidationError("give either --pid/--port/--cgroup ... or -- COMMAND ..., not both and not neither")
         }
+        if let runAs {
+            guard !command.isEmpty else { throw ValidationError("--run-as applies only to a command started after --") }
+            guard RunAs.lookUp(runAs) != nil else {
+                throw ValidationError("--run-as \(runAs): unknown user (no such user in the passwd database)")
+            }
+        }
+    }
+
+    /// Whom the command runs as (nil: archbench's own user), by the rule of `TargetIdentity.resolve`.
+    func commandIdentity(command: [String]) throws -> TargetIdentity? {
+        guard !command.isEmpty else { return nil }
+        return try TargetIdentity.resolve(runAs: runAs.flatMap(RunAs.lookUp), setting: "--run-as")
     }
 
     var targetsGiven: Bool { !(pids.isEmpty && ports.isEmpty && cgroups.isEmpty) }

@@ -24,16 +24,53 @@ public struct ProcessResult: Sendable {
     public let stderr: String
 }
 
+/// What one of a child's pipes has delivered, read by a thread of its own with plain blocking reads
+/// until the end of the pipe. (Foundation's readability handlers were tried: under load, the last
+/// chunk and the end of the pipe were at times never reported, truncating a child's JSON.)
+private final class PipeReader: @unchecked Sendable {
+    private let lock = NSLock()
+    private let done = DispatchSemaphore(value: 0)
+    private var data = Data()
+
+    /// Holds `handle` for as long as it reads, so that its descriptor cannot be closed and reused
+    /// under a read still blocked on it (a descendant left behind keeping the pipe open).
+    init(_ handle: FileHandle) {
+        Thread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = read(handle.fileDescriptor, &buffer, buffer.count)
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                lock.withLock { data.append(contentsOf: buffer[0..<count]) }
+            }
+            done.signal()
+        }.start()
+    }
+
+    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+    var byteCount: Int { lock.withLock { data.count } }
+
+    /// Waits for the end of the pipe while data keeps coming; false if none came for `idle` seconds.
+    func waitForEnd(idle: Double) -> Bool {
+        var seen = byteCount
+        while done.wait(timeout: .now() + idle) == .timedOut {
+            let now = byteCount
+            if now == seen { return false }
+            seen = now
+        }
+        done.signal()
+        return true
+    }
+}
+
 /// A child process with pipes for stdin, stdout and stderr, for tests that interact with it.
 public final class RunningProcess: @unchecked Sendable {
     public let process = Process()
     private let stdinPipe = Pipe()
     private let stdoutPipe = Pipe()
     private let stderrPipe = Pipe()
-    private let lock = NSLock()
-    private var stdoutData = Data()
-    private var stderrData = Data()
-    private var endsOfFile = 0
+    private let stdout: PipeReader
+    private let stderr: PipeReader
 
     public init(_ executable: String, _ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: executable)
@@ -41,24 +78,15 @@ public final class RunningProcess: @unchecked Sendable {
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
-        stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self else { return }
-            lock.withLock { stdoutData.append(data) }
-            if data.isEmpty { handle.readabilityHandler = nil; lock.withLock { endsOfFile += 1 } }
-        }
-        stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self else { return }
-            lock.withLock { stderrData.append(data) }
-            if data.isEmpty { handle.readabilityHandler = nil; lock.withLock { endsOfFile += 1 } }
-        }
+        // Process.run closes this side's copies of the write ends, so the child's exit ends the pipes.
         try process.run()
+        stdout = PipeReader(stdoutPipe.fileHandleForReading)
+        stderr = PipeReader(stderrPipe.fileHandleForReading)
     }
 
     public var pid: Int32 { process.processIdentifier }
-    public var stderrSoFar: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
-    public var stdoutSoFar: String { lock.withLock { String(decoding: stdoutData, as: UTF8.self) } }
+    public var stderrSoFar: String { stderr.text }
+    public var stdoutSoFar: String { stdout.text }
 
     public func write(_ text: String) {
         stdinPipe.fileHandleForWriting.write(Data(text.utf8))
@@ -82,7 +110,11 @@ public final class RunningProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if output().contains(text) { return true }
-            if !process.isRunning { return output().contains(text) }
+            if !process.isRunning {
+                _ = stdout.waitForEnd(idle: 2)
+                _ = stderr.waitForEnd(idle: 2)
+                return output().contains(text)
+            }
             usleep(20_000)
         }
         return false
@@ -99,20 +131,9 @@ public final class RunningProcess: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
         }
         process.waitUntilExit()
-        var received = lock.withLock { stdoutData.count + stderrData.count }
-        var lastProgress = Date()
-        while lock.withLock({ endsOfFile < 2 }) && Date().timeIntervalSince(lastProgress) < 10 {
-            usleep(10_000)
-            let now = lock.withLock { stdoutData.count + stderrData.count }
-            if now != received { received = now; lastProgress = Date() }
-        }
-        stdoutPipe.fileHandleForReading.readabilityHandler = nil
-        stderrPipe.fileHandleForReading.readabilityHandler = nil
-        return lock.withLock {
-            ProcessResult(status: process.terminationStatus,
-                          stdout: String(decoding: stdoutData, as: UTF8.self),
-                          stderr: String(decoding: stderrData, as: UTF8.self))
-        }
+        _ = stdout.waitForEnd(idle: 10)
+        _ = stderr.waitForEnd(idle: 10)
+        return ProcessResult(status: process.terminationStatus, stdout: stdout.text, stderr: stderr.text)
     }
 }
 

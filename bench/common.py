@@ -73,3 +73,21 @@ def require(tool):
 def out(line=""):
     print(line, flush=True)
     sys.stdout.flush()
+
+
+def rss_kib(pid):
+    """VmRSS of a process, from /proc (0 when it has none: a zombie)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def slope_per_minute(points):
+    """Least-squares slope of (seconds, value) pairs, per minute."""
+    n = len(points)
+    mean_t = sum(t for t, _ in points) / n
+    mean_v = sum(v for _, v in points) / n
+    var = sum((t - mean_t) ** 2 for t, _ in points)
+    return 60 * sum((t - mean_t) * (v - mean_v) for t, v in points) / var if var else 0.0

@@ -13,27 +13,10 @@ import sys
 import tempfile
 import time
 
-from common import ARCHBENCH, NGINX_URL, Nginx, out, require
+from common import ARCHBENCH, NGINX_URL, Nginx, out, require, rss_kib, slope_per_minute
 
 SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 600
 CONNECTIONS = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def slope_per_minute(samples):
-    """Least-squares slope of (seconds, KiB) pairs, in KiB per minute."""
-    n = len(samples)
-    mean_t = sum(t for t, _ in samples) / n
-    mean_r = sum(r for _, r in samples) / n
-    var = sum((t - mean_t) ** 2 for t, _ in samples)
-    return 60 * sum((t - mean_t) * (r - mean_r) for t, r in samples) / var if var else 0.0
 
 
 def main():

@@ -86,8 +86,8 @@ static __always_inline __s32 blocked_syscall(struct task_struct *task)
 /* include/linux/sched.h: the state of a task switched out for the last time. */
 #define AB_TASK_DEAD 0x80
 
-static __always_inline void switched_out(struct task_struct *task, __u32 tid, __u32 tgid, unsigned int prev_state,
-					 __u64 runtime, __u64 now)
+static __always_inline void switched_out(struct task_struct *task, __u32 tid, __u32 tgid, bool preempt,
+					 unsigned int prev_state, __u64 runtime, __u64 now)
 {
 	struct thread_state *state = bpf_map_lookup_elem(&thread_state, &tid);
 	struct thread_state fresh = {};
@@ -124,7 +124,11 @@ static __always_inline void switched_out(struct task_struct *task, __u32 tid, __
 	state->in_ns = 0;
 	state->out_ns = now;
 	state->wake_ns = 0;
-	state->preempted = prev_state == 0;	/* TASK_RUNNING: preempted, still runnable */
+	/* Still runnable: switched out while TASK_RUNNING, or preempted whatever its state. A thread
+	 * preempted between setting its sleeping state and calling schedule() keeps that state, yet
+	 * stays queued and waits for a CPU with no wake-up to come (the kernel counts that wait as run
+	 * delay); only its next switch-out sleeps. */
+	state->preempted = preempt || prev_state == 0;
 	state->syscall = blocked_syscall(task);
 }
 
@@ -183,7 +187,7 @@ int BPF_PROG(ab_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	 * switch comes after its process was marked exited (is_target says no by then): a dead one
 	 * is let through the cheap prefilter alone, and switched_out finds its state or nothing. */
 	if (is_target(prev_tgid) || ((prev_state & AB_TASK_DEAD) && maybe_target(prev_tgid)))
-		switched_out(prev, prev->pid, prev_tgid, prev_state, prev->se.sum_exec_runtime, now);
+		switched_out(prev, prev->pid, prev_tgid, preempt, prev_state, prev->se.sum_exec_runtime, now);
 	if (is_target(next_tgid))
 		switched_in(next->pid, next_tgid, next->se.sum_exec_runtime, now);
 	return 0;

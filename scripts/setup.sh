@@ -16,6 +16,8 @@ if [ "${ARCHBENCH_TEST:-0}" = 1 ]; then
 	# The tests open the HTML reports in headless Chromium (driven by a python3 script) and decode
 	# the PNG with ImageMagick.
 	needed="$needed chromium imagemagick python3"
+	# The fuzz target of the WebSocket handshake checks the accept value against OpenSSL's SHA-1.
+	needed="$needed libssl-dev"
 fi
 if [ "${ARCHBENCH_BENCH:-0}" = 1 ]; then
 	# The reference tools the bench/ scripts compare against.

@@ -401,7 +401,10 @@ size_t ab_load_run__slow_requests(struct ab_load_run *run, struct ab_slow_reques
 
 	pthread_mutex_lock(&run->lock);
 	count = run->slow_count < capacity ? run->slow_count : capacity;
-	memcpy(out, run->slow, count * sizeof(*out));
+	/* `slow` is NULL until a slow request is kept, and memcpy from NULL is undefined even for 0
+	 * bytes (UBSan, under make sanitize). */
+	if (count)
+		memcpy(out, run->slow, count * sizeof(*out));
 	pthread_mutex_unlock(&run->lock);
 	return count;
 }

@@ -157,7 +157,10 @@ static enum ws_feed_result data_or_control(struct ws_session *session, const str
 	    buffer_reserve(&session->message, &session->message_capacity,
 			   session->message_length + frame->payload_length))
 		return WS_FEED_INVALID;
-	memcpy(session->message + session->message_length, payload, frame->payload_length);
+	/* An empty fragment may come before anything is gathered, when `message` is still NULL, and
+	 * memcpy from or to NULL is undefined even for 0 bytes (UBSan, under fuzz/ws_frame.c). */
+	if (frame->payload_length)
+		memcpy(session->message + session->message_length, payload, frame->payload_length);
 	session->message_length += (uint32_t)frame->payload_length;
 	if (!frame->fin)
 		return WS_FEED_OK;

@@ -50,9 +50,20 @@ public enum ProbeError: ArchbenchFailure {
             return "command not found: \(command)"
         case .commandFailed(let command, let code):
             return "cannot run \(command): \(String(cString: strerror(code)))"
+        case .libbpf(let operation, let code, let log) where code == EPERM:
+            // KernelProbe checks the capabilities before it opens a session, so EPERM here is a
+            // policy refusing bpf(), not a missing privilege nor a program the verifier rejects. It
+            // is one line, as `archbench run` reports it when it goes on without probes; libbpf's
+            // own guesses (CONFIG_BPF_SYSCALL, RLIMIT_MEMLOCK) would mislead, so only its last
+            // line, which names the object or program, is kept.
+            var last = log.split(separator: "\n").last?.drop { $0 == " " } ?? ""
+            if last.hasPrefix("libbpf: ") { last = last.dropFirst("libbpf: ".count) }
+            return "\(operation) failed: the kernel refused bpf() (EPERM) although this process has the capabilities for it:"
+                + " a seccomp filter, a security module, kernel lockdown or a container's user namespace forbids it"
+                + (last.isEmpty ? "" : "; libbpf: \(last)")
         case .libbpf(let operation, let code, let log):
             var text = "\(operation) failed: \(String(cString: strerror(code)))"
-            if code == EPERM || code == EACCES {
+            if code == EACCES {
                 text += " (the kernel refused bpf(): run as root, or with CAP_BPF + CAP_PERFMON;"
                     + " kernel lockdown also forbids some program types)"
             }

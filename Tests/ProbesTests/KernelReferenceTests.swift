@@ -75,7 +75,7 @@ final class KernelReferenceTests: XCTestCase {
         // The run queue within 5%, or 5 ms when that is more: over a quiet life of a few ms of run
         // delay the probes now and then come out short by most of it (cause not found, docs/accuracy.md).
         // This bounds that shortfall; the pinned-spinner test below holds large waits to 5%.
-        XCTAssertEqual(Double(helper.runqNs), runDelay, accuracy: max(runDelay * 0.05, 5_000_000), Self.detail(helper, sched))
+        XCTAssertEqual(Double(helper.runqNs), runDelay, accuracy: max(runDelay * 0.05, 5_000_000), Self.detail(helper, sched, lines))
         XCTAssertGreaterThan(helper.offcpuNs, 280_000_000, "ten 30 ms sleeps")
     }
 
@@ -89,8 +89,8 @@ final class KernelReferenceTests: XCTestCase {
         let (_, helper, lines) = try probeHelper("sleep-spin 10 30", prefix: "/usr/bin/taskset -c 0 ")
         let sched = try XCTUnwrap(lines.first { $0.hasPrefix("sched ") }).split(separator: " ").compactMap { UInt64($0) }
         let runDelay = Double(sched[2])
-        XCTAssertGreaterThan(runDelay, 100_000_000, "ten 30 ms spins sharing a CPU with a spinner wait for it: \(Self.detail(helper, sched))")
-        XCTAssertEqual(Double(helper.runqNs), runDelay, accuracy: runDelay * 0.05, Self.detail(helper, sched))
+        XCTAssertGreaterThan(runDelay, 100_000_000, "ten 30 ms spins sharing a CPU with a spinner wait for it: \(Self.detail(helper, sched, lines))")
+        XCTAssertEqual(Double(helper.runqNs), runDelay, accuracy: runDelay * 0.05, Self.detail(helper, sched, lines))
     }
 
     /// A thread's last run ends in exit, after its process was marked exited: that run (here a
@@ -106,8 +106,11 @@ final class KernelReferenceTests: XCTestCase {
     }
 
     /// What a failure needs to be understood: the probes' thread figures beside the reference's.
-    static func detail(_ helper: ProcessRecord, _ sched: [UInt64]) -> String {
+    /// The probes' figures beside the kernel's, and the kernel's when the helper's rounds began
+    /// (`sched-start`: what ran before it is the fork, the hold and the exec).
+    static func detail(_ helper: ProcessRecord, _ sched: [UInt64], _ lines: [String] = []) -> String {
         let threads = helper.threads.map { "tid \($0.tid): on \($0.oncpuNs) off \($0.offcpuNs) runq \($0.runqNs) stolen \($0.stolenNs) switches \($0.switches)" }
-        return "schedstat end/on/run_delay \(sched); probes: \(threads.joined(separator: "; ")); start \(helper.startNs) exit \(helper.exitNs ?? 0)"
+        let start = lines.first { $0.hasPrefix("sched-start ") } ?? "no sched-start line"
+        return "schedstat end/on/run_delay \(sched) (\(start)); probes: \(threads.joined(separator: "; ")); start \(helper.startNs) exit \(helper.exitNs ?? 0)"
     }
 }

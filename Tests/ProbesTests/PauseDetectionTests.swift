@@ -24,6 +24,15 @@ final class PauseDetectionTests: XCTestCase {
         let score = PauseScore(detected: report.pauses, known: schedule.pauses)
         print("pause score: \(score.knownCount) injected, \(score.detectedCount) detected, recall \(score.recall),"
               + " precision \(score.precision), median duration error \(score.medianDurationErrorNs ?? 0) ns")
+        if score.recall < 0.9 || score.precision < 0.9 {
+            // The recording and the schedule, kept for the detector to be replayed on them offline.
+            let kept = FileManager.default.temporaryDirectory.appending(path: "ab-pause-failure-\(UUID().uuidString)")
+            try? FileManager.default.createDirectory(at: kept, withIntermediateDirectories: true)
+            try? JSONEncoder().encode(recording).write(to: kept.appending(path: "recording.json"))
+            try? FileManager.default.copyItem(atPath: output, toPath: kept.appending(path: "schedule.txt").path)
+            let threads = recording.processes.flatMap(\.threads).map { "\($0.tid): on \($0.oncpuNs / 1_000_000) ms, runq \($0.runqNs / 1_000_000) ms" }
+            print("pause test failed: recording and schedule kept in \(kept.path); threads \(threads)")
+        }
         XCTAssertGreaterThanOrEqual(score.recall, 0.9, "matched \(score.matches.count) of \(score.knownCount); missed:\n"
             + Self.missed(score, schedule, recording))
         XCTAssertGreaterThanOrEqual(score.precision, 0.9)

@@ -8,8 +8,9 @@
  *                                       "nanosleep mean_ns p50_ns"
  *   ab-testhelper rss-steps N MIB       N steps of allocating and touching MIB MiB; after each, prints
  *                                       "rss CLOCK_MONOTONIC_ns VmRSS_bytes" from /proc/self/status
- *   ab-testhelper sleep-spin N MS       N rounds of sleeping MS ms then spinning MS ms; prints at the end
- *                                       "sched end_ns oncpu_ns run_delay_ns timeslices" from /proc/self/schedstat
+ *   ab-testhelper sleep-spin N MS       N rounds of sleeping MS ms then spinning MS ms; prints before and
+ *                                       after them "sched-start|sched now_ns oncpu_ns run_delay_ns timeslices"
+ *                                       from /proc/self/schedstat
  *   ab-testhelper alloc K S             waits for a line on stdin, then from distinct functions:
  *                                       keep_blocks: K malloc(S), kept; free_blocks: K malloc(S), all freed;
  *                                       calloc_blocks: K calloc(1, S), kept; realloc_blocks: K realloc(NULL,
@@ -26,6 +27,8 @@
  *                                       system_drops D" (tcp.c), then waits for stdin to close
  *   ab-testhelper tcp-resetter N        the peer: prints "port P", reads the target's port on stdin,
  *                                       connects N times to it and resets N connections to P; prints "done"
+ *   ab-testhelper deny-bpf -- PROG ARGS execs PROG (a path) with every bpf() failing with EPERM, for it and
+ *                                       everything it starts (a seccomp filter; deny_bpf.c)
  * getppid goes through syscall(2) so no libc caching can hide a call. Built with frame pointers
  * (Package.swift), so the allocation probes' stack walks see each function. */
 #include <signal.h>
@@ -37,6 +40,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "deny_bpf.h"
 #include "tcp.h"
 
 static long parse_count(const char *text)
@@ -196,12 +200,27 @@ static int rss_steps(long steps, long mib)
 	return print_faults();
 }
 
+/* Prints "LABEL now_ns oncpu_ns run_delay_ns timeslices" from /proc/self/schedstat; 0 on success. */
+static int print_schedstat(const char *label)
+{
+	unsigned long long oncpu = 0, run_delay = 0, timeslices = 0;
+	FILE *schedstat = fopen("/proc/self/schedstat", "r");
+
+	if (!schedstat || fscanf(schedstat, "%llu %llu %llu", &oncpu, &run_delay, &timeslices) != 3)
+		return 1;
+	fclose(schedstat);
+	printf("%s %llu %llu %llu %llu\n", label, (unsigned long long)monotonic_ns(), oncpu, run_delay, timeslices);
+	return 0;
+}
+
 static int sleep_spin(long rounds, long millis)
 {
 	struct timespec pause = { millis / 1000, (millis % 1000) * 1000000 };
-	unsigned long long oncpu = 0, run_delay = 0, timeslices = 0;
-	FILE *schedstat;
 
+	/* The kernel's figures also cover the life before this program: the fork, the hold until the
+	 * probes attach, the exec (and a taskset's move to its CPU); this marks where the rounds begin. */
+	if (print_schedstat("sched-start"))
+		return 1;
 	for (long i = 0; i < rounds; i++) {
 		uint64_t until;
 
@@ -210,12 +229,7 @@ static int sleep_spin(long rounds, long millis)
 		while (monotonic_ns() < until)
 			;
 	}
-	schedstat = fopen("/proc/self/schedstat", "r");
-	if (!schedstat || fscanf(schedstat, "%llu %llu %llu", &oncpu, &run_delay, &timeslices) != 3)
-		return 1;
-	fclose(schedstat);
-	printf("sched %llu %llu %llu %llu\n", (unsigned long long)monotonic_ns(), oncpu, run_delay, timeslices);
-	return 0;
+	return print_schedstat("sched");
 }
 
 /* Called through volatile pointers, so the compiler can neither elide nor merge the calls. */
@@ -363,8 +377,10 @@ int main(int argc, char **argv)
 		return tcp_trouble(parse_count(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "tcp-resetter") == 0)
 		return tcp_resetter(parse_count(argv[2]));
+	if (argc >= 4 && strcmp(argv[1], "deny-bpf") == 0 && strcmp(argv[2], "--") == 0)
+		return deny_bpf_exec(argv + 3);
 	fprintf(stderr, "usage: ab-testhelper getppid N | fork-tree K N | wait-getppid N | sleep S | exit CODE |"
 			" children-end CODE SIG | nanosleep N US | rss-steps N MIB | sleep-spin N MS | alloc K S | malloc-loop N S |"
-			" tcp-trouble N | tcp-resetter N\n");
+			" tcp-trouble N | tcp-resetter N | deny-bpf -- PROGRAM ARGS...\n");
 	return 2;
 }

@@ -152,6 +152,35 @@ final class ArchitectureSession {
 
     var probed: Bool { live != nil }
 
+    /// Why the architecture can no longer be benchmarked — the command archbench spawned for it has
+    /// exited (`its process 1234 exited (killed by SIGKILL)`; with probes the reaper is theirs, so
+    /// how it ended is not known here) — or nil while it runs. Processes archbench did not start
+    /// are not watched: a pid that is gone may have been restarted under another.
+    var gone: String? {
+        if let spawned, let status = spawned.exitStatus {
+            return "its process \(spawned.pid) \(Self.describe(status))"
+        }
+        if let pid = live?.commandPid, ProcessTable.entry(pid: pid).map({ $0.state == "Z" }) ?? true {
+            return "its process \(pid) exited"
+        }
+        return nil
+    }
+
+    /// `exited with status 1`, `exited (killed by SIGKILL)`.
+    static func describe(_ status: ExitStatus) -> String {
+        if let code = status.code { return "exited with status \(code)" }
+        return "exited (killed by \(signalName(status.signal ?? 0)))"
+    }
+
+    /// The usual name of a signal that ends a process, else its number.
+    static func signalName(_ number: Int32) -> String {
+        let names: [Int32: String] = [SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL",
+                                      SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGFPE: "SIGFPE", SIGKILL: "SIGKILL",
+                                      SIGSEGV: "SIGSEGV", SIGPIPE: "SIGPIPE", SIGALRM: "SIGALRM", SIGTERM: "SIGTERM",
+                                      SIGUSR1: "SIGUSR1", SIGUSR2: "SIGUSR2", SIGXCPU: "SIGXCPU", SIGXFSZ: "SIGXFSZ"]
+        return names[number] ?? "signal \(number)"
+    }
+
     /// Service names by pid, for processes started as `archbench serve service NAME` (the
     /// reference microservices' services), as last seen alive.
     private(set) var serviceLabels: [Int32: String] = [:]

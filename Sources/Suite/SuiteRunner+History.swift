@@ -13,12 +13,40 @@ extension SuiteRunner {
 
     /// Opens the history before anything runs: a damaged or foreign file is an environment error
     /// (exit 3) and is left as it is.
+    ///
+    /// Runs open it one at a time, under a lock on its directory: two runs opening a new history at
+    /// once would both find it without tables and both create them, and the second would fail (the
+    /// migrator looks for its tables before its transaction). The lock is held only while opening.
     func openHistory() throws -> HistoryStore {
+        let directory = (historyPath as NSString).deletingLastPathComponent
+        let lock = Self.lock(directory: directory.isEmpty ? "." : directory)
+        defer { if lock >= 0 { close(lock) } }
         do {
             return try HistoryStore(path: historyPath)
         } catch {
             throw ArchbenchError.environment("\(error)")
         }
+    }
+
+    /// How long a run waits for another to open the history before it opens it all the same.
+    static let historyLockTimeout: TimeInterval = 30
+
+    /// An exclusive flock(2) on `path`, a directory (made if missing), or -1 where there is none to
+    /// be had (a file system without flock, a directory that cannot be opened): the caller goes on
+    /// unlocked. Closing the descriptor releases it.
+    static func lock(directory path: String) -> Int32 {
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return -1 }
+        let deadline = Date().addingTimeInterval(historyLockTimeout)
+        while flock(fd, LOCK_EX | LOCK_NB) == -1 {
+            guard errno == EWOULDBLOCK || errno == EINTR, Date() < deadline else {
+                close(fd)
+                return -1
+            }
+            usleep(10_000)
+        }
+        return fd
     }
 
     /// Every series value of this run: per architecture and benchmark its throughput, success rate,

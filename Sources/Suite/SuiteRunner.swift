@@ -58,11 +58,16 @@ public final class SuiteRunner {
 
     public func run() throws -> SuiteOutcome {
         let started = Date()
-        let stamp = ReportSet.Paths.stamp(started)
         let directory = options.resultsDirectory
         try Self.prepare(directory: directory)
         let history = try openHistory()
         var probes = try probeSettings()
+        // What the spawned targets print, kept beside the results rather than mixed into the console.
+        // Created now, exclusively, it is also what makes the run's stamp its own in the directory.
+        let (stamp, targetsLog) = try Self.claimStamp(ReportSet.Paths.stamp(started), in: directory)
+        let spawns = config.architectures.contains { if case .command = $0.processes { true } else { false } }
+        // Without a command to write to it, the log was only the claim.
+        defer { if !spawns { unlink(targetsLog) } }
 
         console.line("🚀 Starting comprehensive backend performance benchmark comparison")
         console.line(SuiteConsole.rule)
@@ -83,8 +88,6 @@ public final class SuiteRunner {
 
         var sessions: [String: ArchitectureSession] = [:]
         var notes: [String: String] = [:]
-        // What the spawned targets print, kept beside the results rather than mixed into the console.
-        let targetsLog = "\(directory)/targets_\(stamp).log"
         defer { sessions.values.forEach { _ = $0.stop() } }
         func startSessions() throws {
             for spec in config.architectures {
@@ -113,6 +116,7 @@ public final class SuiteRunner {
         var histograms: [String: [String: LatencyHistogramRecord]] = [:]
         var failures: [String] = []
         var timelines: [String: [String: [RoundTimeline]]] = [:]
+        var gone: Set<String> = []
         for benchmark in benchmarks where interrupted.signal == nil {
             console.line("  Running \(benchmark.name) benchmark...")
             var slices: [String: [ProbeRecording]] = [:]
@@ -124,6 +128,9 @@ public final class SuiteRunner {
                 if let slice {
                     slices[order.architecture, default: []].append(slice)
                     sliceOfRound[mine.count] = slice
+                }
+                if let why = session.gone, gone.insert(order.architecture).inserted {
+                    console.line("  ⚠️  \(order.architecture): \(why); its remaining rounds fail without running")
                 }
                 if let error = round.error {
                     console.line("  ❌ \(order.architecture) round \(order.round): \(error)")
@@ -164,8 +171,36 @@ public final class SuiteRunner {
             console.line("⚠️  \(signal == SIGINT ? "SIGINT" : "SIGTERM"): stopping; the benchmarks run so far are written")
             failures.append("interrupted by \(signal == SIGINT ? "SIGINT" : "SIGTERM")")
         }
-        for session in sessions.values { _ = session.stop() }
+        // The targets are stopped and the probes detached while the results are analysed and
+        // written: a target slow to exit holds up neither.
+        let shutdown = SessionShutdown(Array(sessions.values))
         sessions = [:]
+        let paths = ReportSet.Paths(directory: directory, stamp: stamp)
+        let timestamp = ISO8601DateFormatter().string(from: started)
+        func resultsDocument(validation: ValidationOutcome, analysis: SuiteAnalysis, regression: RegressionAnalysis? = nil,
+                             history: HistoryReference? = nil, exitCode: Int32, exitReason: String,
+                             recommendations: [String] = []) -> SuiteResults {
+            SuiteResults(
+                timestamp: timestamp, workload: options.workload.name,
+                durationS: options.duration, architectures: config.architectures.map(\.name), baseline: config.baseline.name,
+                candidate: config.candidate.name, probes: probes == nil ? "off" : "on", notes: notes, results: results,
+                latencyHistograms: histograms, rounds: rounds,
+                kernel: kernel, validation: validation, analysis: analysis, regression: regression, history: history,
+                failures: failures, thresholds: config.thresholds, exitCode: exitCode,
+                exitReason: exitReason, recommendations: recommendations,
+                executionTimeS: Date().timeIntervalSince(started))
+        }
+        if let signal = interrupted.signal {
+            // What ran is on disk before the analysis, which takes a while on a long run: a harder
+            // kill during it still leaves the measurements. The complete file replaces this one.
+            let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
+            var analysis = SuiteAnalysis()
+            analysis.notes = ["not analysed: written at \(name), before the analysis, whose results replace this file when it is done"]
+            var validation = Validation.outcome([], failedRounds: rounds.filter { $0.error != nil }.count)
+            validation.ratingReason = "not validated: written at \(name), before the validation"
+            let early = resultsDocument(validation: validation, analysis: analysis, exitCode: 128 + signal, exitReason: "interrupted")
+            ReportSet.Writer { _ in }.emit(paths.results) { try JSONCoding.encoder().encode(early) }
+        }
 
         console.line("")
         console.line("🧮 Analysing differences, slow requests, memory growth and pauses...")
@@ -185,7 +220,6 @@ public final class SuiteRunner {
         console.line("  rating \(validation.rating.rawValue): \(validation.ratingReason)")
 
         console.line("🔍 Performing regression analysis...")
-        let timestamp = ISO8601DateFormatter().string(from: started)
         let resultsPath = "\(directory)/comprehensive_results_\(stamp).json"
         var regression: RegressionAnalysis?
         var historyReference: HistoryReference?
@@ -213,17 +247,14 @@ public final class SuiteRunner {
         let recommendations = Self.recommendations(validation, failures: failures, candidate: config.candidate.name, analysis: analysis)
             + Self.recommendations(regression, analysis: analysis)
             + Self.recommendations(analysis, architectures: config.architectures.map(\.name))
-        let document = SuiteResults(
-            timestamp: timestamp, workload: options.workload.name,
-            durationS: options.duration, architectures: config.architectures.map(\.name), baseline: config.baseline.name,
-            candidate: config.candidate.name, probes: probes == nil ? "off" : "on", notes: notes, results: results,
-            latencyHistograms: histograms, rounds: rounds,
-            kernel: kernel, validation: validation, analysis: analysis, regression: regression, history: historyReference,
-            failures: failures, thresholds: config.thresholds, exitCode: exitCode,
-            exitReason: interrupted.signal != nil ? "interrupted" : gate.reason, recommendations: recommendations,
-            executionTimeS: Date().timeIntervalSince(started))
-        let writer = ReportSet.Writer { [console] in console.line($0) }
-        let paths = ReportSet.Paths(directory: directory, stamp: stamp)
+        let document = resultsDocument(validation: validation, analysis: analysis, regression: regression, history: historyReference,
+                                       exitCode: exitCode, exitReason: interrupted.signal != nil ? "interrupted" : gate.reason,
+                                       recommendations: recommendations)
+        var unwritable: [String] = []
+        let writer = ReportSet.Writer { [console] line in
+            if line.hasPrefix("  ❌ cannot write ") { unwritable.append(String(line.dropFirst("  ❌ ".count))) }
+            console.line(line)
+        }
         writer.emit(paths.results) { try JSONCoding.encoder().encode(document) }
         if writer.unwritten.contains(paths.results), let run = historyReference?.run {
             // The history must not point at a results file that does not exist.
@@ -234,7 +265,7 @@ public final class SuiteRunner {
                 console.line("  ❌ the history keeps run #\(run), whose results file is missing: \(error)")
             }
         }
-        let targets = FileManager.default.fileExists(atPath: targetsLog) ? [targetsLog] : []
+        let targets = spawns ? [targetsLog] : []
         let reportOptions = ReportSet.Options(visualizations: options.visualizations, sections: options.reportSections)
         let sections = ReportSet.sections(reportOptions, document)
         ReportSet.write(document, to: paths, options: reportOptions, sections: sections, before: writer.written,
@@ -247,6 +278,7 @@ public final class SuiteRunner {
         }
 
         if interrupted.signal == nil, !writer.unwritten.isEmpty { exitCode = ArchbenchExitCode.environment.rawValue }
+        shutdown.wait()
         var summary = ExecutionSummary(document, exitCode: exitCode, files: writer.written + targets + [paths.summary])
         summary.executionTimeS = Date().timeIntervalSince(started)
         writer.emit(paths.summary) { try JSONCoding.encoder().encode(summary) }
@@ -256,6 +288,11 @@ public final class SuiteRunner {
             summary.exitCode = exitCode
         }
         printSummary(summary, validation: validation, results: results)
+        if let first = unwritable.first {
+            // The exit code says the environment failed; this says where, wherever the console went.
+            FileHandle.standardError.write(Data(("archbench: error: \(unwritable.count) file(s) of the run could not be written;"
+                + " the first: \(first)\n").utf8))
+        }
         return SuiteOutcome(exitCode: exitCode, summary: summary, resultsPath: paths.results)
     }
 
@@ -307,6 +344,28 @@ public final class SuiteRunner {
         }
     }
 
+    /// A stamp no other run has in `directory`, and the run's targets log: `second` (YYYYMMDD_HHMMSS),
+    /// or `second_2`, `second_3`, … when another run started in the same second. The log is created
+    /// with `O_CREAT|O_EXCL`, so of two runs at once only one gets a stamp; one whose results are
+    /// already there is passed over too (its run removed a log nothing was written to).
+    static func claimStamp(_ second: String, in directory: String) throws -> (stamp: String, targetsLog: String) {
+        for attempt in 1...100 {
+            let stamp = attempt == 1 ? second : "\(second)_\(attempt)"
+            let paths = ReportSet.Paths(directory: directory, stamp: stamp)
+            if FileManager.default.fileExists(atPath: paths.results) || FileManager.default.fileExists(atPath: paths.summary) { continue }
+            let log = "\(directory)/targets_\(stamp).log"
+            let fd = open(log, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0o644)
+            if fd >= 0 {
+                close(fd)
+                return (stamp, log)
+            }
+            guard errno == EEXIST || errno == ELOOP else {
+                throw ArchbenchError.environment("cannot create \(log): \(String(cString: strerror(errno)))")
+            }
+        }
+        throw ArchbenchError.environment("no free stamp in \(directory): 100 runs started at \(second)")
+    }
+
     /// A B B A …: each architecture's round r, alternating which goes first.
     static func order(_ architectures: [String], rounds: Int) -> [(architecture: String, round: Int)] {
         (1...max(1, rounds)).flatMap { round in
@@ -326,6 +385,12 @@ public final class SuiteRunner {
             let rate = live.elapsedSeconds > 0 ? Double(live.completed) / live.elapsedSeconds : 0
             console.progress(String(format: "  [%@] %.1f / %.0f s, %.0f/s, %llu errors", label, live.elapsedSeconds, total, rate, live.errors))
         }
+        // An architecture whose process has died is not loaded again: the round fails at once, saying why.
+        if let gone = session.gone {
+            let now = MonotonicClock.nowNs
+            return (BenchmarkRound(benchmark: benchmark.name, architecture: spec.name, round: round, startNs: now, endNs: now,
+                                   error: "\(gone) before the round; not run", latencyHistogramLog2Us: []), nil)
+        }
         let before = try? session.snapshot()
         let startNs = MonotonicClock.nowNs
         var result: BenchmarkResult?
@@ -336,6 +401,11 @@ public final class SuiteRunner {
             error = "\(failure)"
         }
         let endNs = MonotonicClock.nowNs
+        // A round its process died in measured a server going down, not the architecture.
+        if let gone = session.gone {
+            error = "\(gone) during the round" + (error.map { " (the benchmark: \($0))" } ?? "")
+            result = nil
+        }
         let after = try? session.snapshot()
         let slice = before.flatMap { before in after.map { $0.since(before) } }
         let histogram = Self.histogram(result?.loads ?? [])
@@ -521,6 +591,27 @@ public final class SuiteRunner {
         }
     }
 
+}
+
+/// The architectures' sessions, stopped on a thread of their own while the run goes on to its
+/// results; `wait` returns once every spawned target has exited and every probe is detached.
+final class SessionShutdown: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    /// Handed over: only the stopping thread touches them.
+    private let sessions: [ArchitectureSession]
+
+    init(_ sessions: [ArchitectureSession]) {
+        self.sessions = sessions
+        Thread { [self] in
+            self.sessions.forEach { _ = $0.stop() }
+            done.signal()
+        }.start()
+    }
+
+    func wait() {
+        done.wait()
+        done.signal()
+    }
 }
 
 /// The first SIGINT or SIGTERM of a run.

@@ -2,7 +2,8 @@
  * generator's tests. One thread per connection; blocking I/O; counts what it receives and prints
  * the counts on SIGTERM or SIGINT.
  *
- *   ab-testserver [--ping-every N]     prints "port=P" once listening on 127.0.0.1
+ *   ab-testserver [--ping-every N] [--every garbage|reset|drip|silent]
+ *                                     prints "port=P" once listening on 127.0.0.1
  *
  * The request path chooses the answer:
  *   /status/NNN   status NNN, body "ok"          /chunked   a chunked body in three chunks
@@ -11,6 +12,11 @@
  *   /silent       no answer at all               /ws        WebSocket echo (pings every N messages)
  *   /reset        close with the request body unread, so the kernel resets the connection
  *   anything else 200 "ok" (HEAD: headers only)
+ *
+ * --every makes every request, the WebSocket upgrade included, misbehave one way whatever its path,
+ * while connections are still accepted (a server that is up but broken): `garbage` answers bytes
+ * that are not HTTP, `reset` resets the connection once the request head is in, `drip` answers one
+ * byte every 100 ms of a response that never ends, `silent` reads every request and never answers.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -28,6 +34,7 @@
 #include <unistd.h>
 
 static long ping_every;
+static enum { EVERY_NONE, EVERY_GARBAGE, EVERY_RESET, EVERY_DRIP, EVERY_SILENT } every;
 static uint64_t requests, by_kind[8], ws_messages, pongs;
 enum { K_OK, K_STATUS, K_CHUNKED, K_SLOW, K_CLOSE, K_GARBAGE, K_CUT, K_SILENT };
 
@@ -190,6 +197,20 @@ static void answer(int fd, const char *method, const char *path, int *keep_open)
 	write_all(fd, response, strlen(response));
 }
 
+/* A response that never ends, one byte at a time, until the client gives up and the write fails. */
+static void drip(int fd)
+{
+	static const char head[] = "HTTP/1.1 200 OK\r\nX-Drip: ";
+
+	for (size_t i = 0;; i++) {
+		char byte = i < sizeof(head) - 1 ? head[i] : 'a';
+
+		if (write(fd, &byte, 1) != 1)
+			return;
+		usleep(100 * 1000);
+	}
+}
+
 /* Reads requests one after another from the same buffer, so pipelined requests are answered in order. */
 static void *serve(void *arg)
 {
@@ -220,6 +241,14 @@ static void *serve(void *arg)
 		length_header = strcasestr(buffer, "\r\nContent-Length:");
 		if (length_header)
 			body = strtoul(length_header + 17, NULL, 10);
+		if (every == EVERY_RESET) {
+			/* A zero linger turns the close into a reset whatever is left unread. */
+			struct linger reset = { .l_onoff = 1, .l_linger = 0 };
+
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+			__atomic_add_fetch(&requests, 1, __ATOMIC_RELAXED);
+			break;
+		}
 		if (strcmp(path, "/reset") == 0) {
 			/* Closing with the body unread makes the kernel answer with a reset: the client's
 			 * next write fails. */
@@ -234,6 +263,20 @@ static void *serve(void *arg)
 			have += (size_t)n;
 		}
 		__atomic_add_fetch(&requests, 1, __ATOMIC_RELAXED);
+		if (every == EVERY_DRIP) {
+			drip(fd);
+			break;
+		}
+		if (every == EVERY_GARBAGE) {
+			static const char garbage[] = "NOT HTTP AT ALL\r\n\r\n";
+
+			write_all(fd, garbage, sizeof(garbage) - 1);
+		}
+		if (every != EVERY_NONE) {
+			memmove(buffer, buffer + head + body, have - head - body);
+			have -= head + body;
+			continue;
+		}
 		if (strcmp(path, "/ws") == 0) {
 			char *key = strcasestr(buffer, "\r\nSec-WebSocket-Key:");
 			char value[64] = "";
@@ -279,8 +322,21 @@ int main(int argc, char **argv)
 	pthread_t acceptor;
 	sigset_t stop;
 
-	if (argc == 3 && strcmp(argv[1], "--ping-every") == 0)
-		ping_every = atol(argv[2]);
+	for (int i = 1; i + 1 < argc; i += 2) {
+		static const char *const kinds[] = { "garbage", "reset", "drip", "silent" };
+
+		if (strcmp(argv[i], "--ping-every") == 0) {
+			ping_every = atol(argv[i + 1]);
+			continue;
+		}
+		for (int k = 0; strcmp(argv[i], "--every") == 0 && k < 4; k++)
+			if (strcmp(argv[i + 1], kinds[k]) == 0)
+				every = EVERY_GARBAGE + k;
+		if (strcmp(argv[i], "--every") != 0 || every == EVERY_NONE) {
+			fprintf(stderr, "ab-testserver: unknown option %s %s\n", argv[i], argv[i + 1]);
+			return 2;
+		}
+	}
 	/* Blocked in every thread, so only sigwait below sees them. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);

@@ -98,3 +98,14 @@ public final class SignalTrap: @unchecked Sendable {
 
 /// The pipe's write end, read by the signal handler (which can capture nothing).
 nonisolated(unsafe) private var signalPipeWrite: Int32 = -1
+
+/// The usual name of a signal that ends or stops a process (`SIGKILL`), else `signal N`: how
+/// archbench names a signal in its messages.
+public func signalName(_ number: Int32) -> String {
+    let names: [Int32: String] = [SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL",
+                                  SIGTRAP: "SIGTRAP", SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGFPE: "SIGFPE",
+                                  SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV", SIGPIPE: "SIGPIPE", SIGALRM: "SIGALRM",
+                                  SIGTERM: "SIGTERM", SIGUSR1: "SIGUSR1", SIGUSR2: "SIGUSR2", SIGXCPU: "SIGXCPU",
+                                  SIGXFSZ: "SIGXFSZ"]
+    return names[number] ?? "signal \(number)"
+}

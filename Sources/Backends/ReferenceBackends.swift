@@ -30,7 +30,7 @@ public enum ReferenceBackends {
         log("monolith listening on 127.0.0.1:\(server.port) (http://127.0.0.1:\(server.port), "
             + "ws://127.0.0.1:\(server.port)/ws), pid \(getpid()), \(runtime.threads) event loop threads\(runtime.faultSummary)")
         let signal = waitForStopSignal()
-        log("\(Signals.name(signal)): monolith stopping")
+        log("\(signalName(signal)): monolith stopping")
     }
 
     /// The gateway of the microservices set: starts the services, forwards to them, supervises them.
@@ -72,7 +72,7 @@ public enum ReferenceBackends {
             + "ws://127.0.0.1:\(ws)/ws), pid \(getpid()); services: \(services.joined(separator: ", "))"
             + runtime.faultSummary)
         stopSignal = try supervisor.supervise()
-        log("\(Signals.name(stopSignal)): stopping the gateway and its services")
+        log("\(signalName(stopSignal)): stopping the gateway and its services")
     }
 
     /// One service of the microservices set, as the gateway starts it. With `readyFD`, writes

@@ -32,17 +32,4 @@ enum Signals {
         for signal in handled { sigaddset(&set, signal) }
         return set
     }
-
-    static func name(_ signal: Int32) -> String {
-        switch signal {
-        case SIGTERM: "SIGTERM"
-        case SIGINT: "SIGINT"
-        case SIGKILL: "SIGKILL"
-        case SIGSEGV: "SIGSEGV"
-        case SIGABRT: "SIGABRT"
-        case SIGILL: "SIGILL"
-        case SIGTRAP: "SIGTRAP"
-        default: "signal \(signal)"
-        }
-    }
 }

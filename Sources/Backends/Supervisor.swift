@@ -190,7 +190,7 @@ final class Supervisor {
     static func describe(_ status: Int32) -> String {
         let signal = status & 0x7f
         if signal == 0 { return "exited with status \((status >> 8) & 0xff)" }
-        return "was killed by \(Signals.name(signal))"
+        return "was killed by \(signalName(signal))"
     }
 }
 

@@ -172,15 +172,6 @@ final class ArchitectureSession {
         return "exited (killed by \(signalName(status.signal ?? 0)))"
     }
 
-    /// The usual name of a signal that ends a process, else its number.
-    static func signalName(_ number: Int32) -> String {
-        let names: [Int32: String] = [SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL",
-                                      SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGFPE: "SIGFPE", SIGKILL: "SIGKILL",
-                                      SIGSEGV: "SIGSEGV", SIGPIPE: "SIGPIPE", SIGALRM: "SIGALRM", SIGTERM: "SIGTERM",
-                                      SIGUSR1: "SIGUSR1", SIGUSR2: "SIGUSR2", SIGXCPU: "SIGXCPU", SIGXFSZ: "SIGXFSZ"]
-        return names[number] ?? "signal \(number)"
-    }
-
     /// Service names by pid, for processes started as `archbench serve service NAME` (the
     /// reference microservices' services), as last seen alive.
     private(set) var serviceLabels: [Int32: String] = [:]

@@ -154,6 +154,16 @@ int BPF_PROG(ab_tcp_retransmit, const struct sock *sk)
 	return 0;
 }
 
+/* A SYN-ACK sent again by a target's listener (the handshake's last ACK lost or dropped at a full
+ * queue): the kernel counts it in RetransSegs and, once accepted, in the connection's
+ * tcpi_total_retrans, but not through tcp_retransmit_skb. */
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(ab_tcp_retransmit_synack, const struct sock *listener)
+{
+	count(listener, AB_TCP_RETRANSMIT);
+	return 0;
+}
+
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(ab_tcp_send_reset, const struct sock *sk)
 {

@@ -52,15 +52,15 @@ final class TCPTests: XCTestCase {
         let tcp = try XCTUnwrap(process.tcp, "no TCP counts for the target")
         XCTAssertEqual(tcp.resetsSent, UInt64(count), "\(tcp)")
         XCTAssertEqual(tcp.resetsReceived, UInt64(count), "\(tcp): the peer's resets received are its own")
-        XCTAssertEqual(tcp.retransmits, retransmits, "\(tcp): the sockets' own tcpi_total_retrans")
+        XCTAssertEqual(tcp.retransmits, retransmits, "\(tcp): the target's sockets' own tcpi_total_retrans, summed")
         // Each SYN (the first and every retransmit) found the queue full.
         XCTAssertEqual(tcp.listenOverflows, 1 + synRetransmits, "\(tcp)")
         XCTAssertEqual(tcp.drops, systemDrops, "\(tcp)")
-        // The kernel's own counters over the same stretch: everything on this quiet machine is ours
-        // and the peer's, whose only trouble is the resets it sends.
-        XCTAssertEqual(systemRetransmits, retransmits)
-        XCTAssertEqual(systemOverflows, tcp.listenOverflows)
-        XCTAssertEqual(systemResets, tcp.resetsSent + UInt64(count))
+        // The kernel's own counters over the same stretch hold ours and the peer's (whose only
+        // trouble is the resets it sends), and whatever else the machine's sockets did meanwhile.
+        XCTAssertGreaterThanOrEqual(systemRetransmits, retransmits)
+        XCTAssertGreaterThanOrEqual(systemOverflows, tcp.listenOverflows)
+        XCTAssertGreaterThanOrEqual(systemResets, tcp.resetsSent + UInt64(count))
 
         // Each one counted is also an event in time, inside the stretch that caused it: what the
         // root-cause analysis lines up with slow requests.
@@ -93,7 +93,7 @@ final class TCPTests: XCTestCase {
         let tcp = try XCTUnwrap(process.tcp)
         XCTAssertEqual(tcp.resetsSent, UInt64(count), "\(tcp)")
         XCTAssertEqual(tcp.resetsReceived, UInt64(count), "\(tcp)")
-        XCTAssertEqual(tcp.retransmits, try XCTUnwrap(try figures(in: output)["system_retransmits"]), "\(tcp)")
+        XCTAssertEqual(tcp.retransmits, try XCTUnwrap(try figures(in: output)["retransmits"]), "\(tcp)")
         let lost = try XCTUnwrap(report.lostEvents["tcp.ringbuf_full"], "\(report.lostEvents)")
         XCTAssertGreaterThan(lost, 0)
         let delivered = (process.tcpEvents ?? []).filter { $0[1] != TCPEventKind.listenOverflow.rawValue }.count

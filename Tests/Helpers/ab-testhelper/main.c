@@ -22,9 +22,10 @@
  *                                       connections on P and resets each, connects N times to the peer
  *                                       and is reset each time, sends one SYN into its own full accept
  *                                       queue until it is retransmitted, and sends 64 KiB to itself past a
- *                                       shrunk receive buffer; prints "tcp retransmits R syn_retransmits
- *                                       R system_retransmits R system_overflows O system_resets S
- *                                       system_drops D" (tcp.c), then waits for stdin to close
+ *                                       shrunk receive buffer; prints "tcp retransmits R (all its
+ *                                       connections' own) syn_retransmits R system_retransmits R
+ *                                       system_overflows O system_resets S system_drops D" (tcp.c),
+ *                                       then waits for stdin to close
  *   ab-testhelper tcp-resetter N        the peer: prints "port P", reads the target's port on stdin,
  *                                       connects N times to it and resets N connections to P; prints "done"
  *   ab-testhelper deny-bpf -- PROG ARGS execs PROG (a path) with every bpf() failing with EPERM, for it and

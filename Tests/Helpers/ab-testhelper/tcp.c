@@ -59,13 +59,37 @@ static int connect_to_loopback(unsigned port, int nonblocking)
 	return fd;
 }
 
+static unsigned total_retransmits(int fd)
+{
+	struct tcp_info info;
+	socklen_t length = sizeof(info);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) == -1)
+		fail("TCP_INFO");
+	return info.tcpi_total_retrans;
+}
+
+/* Every retransmit of every connection of the target's, read from each socket before it closes
+ * (an accepted one's count includes its listener's SYN-ACKs sent again): what the probe must count
+ * for it, whatever else the machine retransmits meanwhile. */
+static unsigned own_retransmits;
+
+static unsigned close_counted(int fd)
+{
+	unsigned retransmits = total_retransmits(fd);
+
+	own_retransmits += retransmits;
+	close(fd);
+	return retransmits;
+}
+
 static void close_with_reset(int fd)
 {
 	struct linger abort_on_close = { .l_onoff = 1, .l_linger = 0 };
 
 	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close)) == -1)
 		fail("SO_LINGER");
-	close(fd);
+	close_counted(fd);
 }
 
 static void accept_and_reset(int listener, long count)
@@ -90,7 +114,7 @@ static void connect_until_reset(unsigned port, long count)
 			continue;
 		if (read(fd, &byte, 1) != -1 || errno != ECONNRESET)
 			fail("expected a reset");
-		close(fd);
+		close_counted(fd);
 	}
 }
 
@@ -170,7 +194,7 @@ int tcp_resetter(long count)
 
 /* One SYN to a listener whose accept queue is full: dropped there (a listen overflow) and sent again
  * after the initial RTO (a retransmit). Both listener and sender are the target's, so both count for
- * it. Returns the socket's own count of retransmits. The listener stays open until the process
+ * it. Returns the sender's own count of retransmits. The listener stays open until the process
  * exits, so that its drop count can still be read. */
 static unsigned overflow_own_listener(void)
 {
@@ -194,31 +218,20 @@ static unsigned overflow_own_listener(void)
 		nanosleep(&tick, NULL);
 		waited_ms += 10;
 	} while (waited_ms < 10000);
-	close(dropped);
+	unsigned retransmits = close_counted(dropped);
 	/* Taken off the queue and closed in order, so that nothing is reset. */
 	accepted = accept(listener, NULL, NULL);
 	if (accepted == -1)
 		fail("accept");
-	close(queued);
-	close(accepted);
-	return info.tcpi_total_retrans;
-}
-
-static unsigned total_retransmits(int fd)
-{
-	struct tcp_info info;
-	socklen_t length = sizeof(info);
-
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) == -1)
-		fail("TCP_INFO");
-	return info.tcpi_total_retrans;
+	close_counted(queued);
+	close_counted(accepted);
+	return retransmits;
 }
 
 /* A connection to itself whose receiving end shrinks its buffer to the minimum after the handshake
  * advertised a larger window: the burst sent into that window does not fit, and the kernel drops
- * what it cannot queue (receive-queue drops), which the sender retransmits. Returns the sender's own
- * count of retransmits. */
-static unsigned receive_buffer_drops(void)
+ * what it cannot queue (receive-queue drops), which the sender retransmits. */
+static void receive_buffer_drops(void)
 {
 	enum { TOTAL = 64 << 10 };
 	static char data[TOTAL];
@@ -226,7 +239,6 @@ static unsigned receive_buffer_drops(void)
 	int listener = listen_on_loopback(1, &port), sender = connect_to_loopback(port, 0), receiver, smallest = 1, roomy = 1 << 20;
 	long sent = 0, received = 0;
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
-	unsigned retransmits;
 
 	receiver = accept(listener, NULL, NULL);
 	if (sender == -1 || receiver == -1)
@@ -254,11 +266,9 @@ static unsigned receive_buffer_drops(void)
 		if (got == 0 || monotonic_ms() > deadline)
 			fail("the connection to itself ended early or stalled");
 	}
-	retransmits = total_retransmits(sender);
-	close(sender);
-	close(receiver);
+	close_counted(sender);
+	close_counted(receiver);
 	close(listener);
-	return retransmits;
 }
 
 int tcp_trouble(long count)
@@ -277,10 +287,10 @@ int tcp_trouble(long count)
 	accept_and_reset(listener, count);
 	connect_until_reset(peer_port, count);
 	unsigned syn_retransmits = overflow_own_listener();
-	unsigned data_retransmits = receive_buffer_drops();
+	receive_buffer_drops();
 	/* Kernel-wide counts over the same stretch, the peer's resets included. */
 	printf("tcp retransmits %u syn_retransmits %u system_retransmits %lld system_overflows %lld system_resets %lld"
-	       " system_drops %lld\n", syn_retransmits + data_retransmits, syn_retransmits,
+	       " system_drops %lld\n", own_retransmits, syn_retransmits,
 	       net_counter("/proc/net/snmp", "Tcp", "RetransSegs") - retransmitted,
 	       net_counter("/proc/net/netstat", "TcpExt", "ListenOverflows") - overflows,
 	       net_counter("/proc/net/snmp", "Tcp", "OutRsts") - out_resets, receive_drops() - drops);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define AB_MAX_FAMILIES 16
 #define AB_MAX_COLLECTORS 8
@@ -32,6 +33,18 @@ struct ab_probe {
 };
 
 void ab_libbpf_log_install(void);
+
+int ab_probe__bpf_errno(void)
+{
+	int fd;
+
+	ab_libbpf_log_install();
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, sizeof(uint32_t), sizeof(uint32_t), 1, NULL);
+	if (fd < 0)
+		return errno ? errno : -fd;
+	close(fd);
+	return 0;
+}
 
 struct ab_probe *ab_probe__new(void)
 {

@@ -103,6 +103,11 @@ final class HTTPServer: Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Up to 256 accepts each time the loop finds the listener readable. At NIO's default of 4,
+            // a loop busy with thousands of connections accepts so slowly that a queued connection
+            // waits past its client's timeout: the client reconnects, and the queue fills with
+            // connections nobody waits for any more (docs/benchmarks.md, the soak).
+            .serverChannelOption(.maxMessagesPerRead, value: 256)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in

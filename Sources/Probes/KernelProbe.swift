@@ -37,6 +37,14 @@ public final class KernelProbe {
     /// Checks the kernel and privileges, then loads the families; nothing is attached yet.
     /// `btfPath` is a BTF file for the running kernel, for kernels that do not expose their own.
     /// `allocationSampleEvery` loads the allocation probes, tracking one allocation in that many.
+    /// Why bpf() is refused to this process, or nil when it is not: asked of the kernel with a map
+    /// created and closed at once, for a caller that checked the privileges and BTF and wants to know
+    /// before it starts anything.
+    public static func bpfRefusal() -> String? {
+        let code = ab_probe__bpf_errno()
+        return code == 0 ? nil : ProbeError.libbpf(operation: "creating a BPF map", errno: code, log: "").description
+    }
+
     /// `ringBufferBytes` resizes ring buffers by name (`ProbeRequest.ringBufferBytes`).
     public init(btfPath: String? = nil, optional: Set<ProbeFamily> = [], allocationSampleEvery: UInt32? = nil,
                 ringBufferBytes: [String: UInt32] = [:]) throws(ProbeError) {

@@ -60,8 +60,9 @@ public final class SuiteRunner {
         let started = Date()
         let directory = options.resultsDirectory
         try Self.prepare(directory: directory)
-        let history = try openHistory()
+        // Probes refused (with --require-probes) end the run before the history is created.
         var probes = try probeSettings()
+        let history = try openHistory()
         // What the spawned targets print, kept beside the results rather than mixed into the console.
         // Created now, exclusively, it is also what makes the run's stamp its own in the directory.
         let (stamp, targetsLog) = try Self.claimStamp(ReportSet.Paths.stamp(started), in: directory)
@@ -78,9 +79,6 @@ public final class SuiteRunner {
             console.line("  \(spec.name) (\(role)): \(spec.baseURL), \(spec.websocketURL), pool \(spec.connectionPoolSize)")
         }
         let benchmarks = registry.benchmarks.filter { options.memory || $0.name != "memory_usage" }
-        console.line("  workload \(options.workload.name), \(benchmarks.count) benchmarks × \(options.rounds) rounds"
-            + " of \(ArchitectureSession.seconds(options.duration * options.workload.durationScale)) s per architecture;"
-            + " probes: \(probes == nil ? "off" : "on")")
 
         let interrupted = InterruptFlag()
         let trap = SignalTrap(signals: [SIGINT, SIGTERM]) { interrupted.raise($0) }
@@ -109,6 +107,10 @@ public final class SuiteRunner {
             console.line("probes: skipped (\(failure)); the client-side results are complete")
             try startSessions()
         }
+        // Said once the sessions are up: only then is it known whether the kernel took the probes.
+        console.line("  workload \(options.workload.name), \(benchmarks.count) benchmarks × \(options.rounds) rounds"
+            + " of \(ArchitectureSession.seconds(options.duration * options.workload.durationScale)) s per architecture;"
+            + " probes: \(probes == nil ? "off" : "on")")
         console.line("🔧 Executing performance benchmarks...")
         var rounds: [BenchmarkRound] = []
         var results: [String: [String: BenchmarkResult]] = [:]
@@ -321,8 +323,9 @@ public final class SuiteRunner {
         var missing = Privileges.missingForTracing()
         let btf = options.btfPath ?? "/sys/kernel/btf/vmlinux"
         if missing == nil, !FileManager.default.fileExists(atPath: btf) {
-            missing = "the kernel exposes no BTF (\(btf))"
+            missing = options.btfPath == nil ? "the kernel exposes no BTF (\(btf))" : "no BTF file at \(btf), given by --btf"
         }
+        if missing == nil { missing = KernelProbe.bpfRefusal() }
         if let missing {
             if options.requireProbes { throw ArchbenchError.environment("probes required but unavailable: \(missing)") }
             console.line("probes: skipped (\(missing)); the client-side results are complete")
@@ -406,11 +409,27 @@ public final class SuiteRunner {
             error = "\(gone) during the round" + (error.map { " (the benchmark: \($0))" } ?? "")
             result = nil
         }
+        // A round in which no request succeeded measured no service: it fails, naming the errors it
+        // met, so that a server that answers nothing cannot pass the gate. Its figures stay.
+        if error == nil, let measured = result, measured.successRate == 0 {
+            error = "no request succeeded" + Self.errorKinds(measured.loads)
+        }
         let after = try? session.snapshot()
         let slice = before.flatMap { before in after.map { $0.since(before) } }
         let histogram = Self.histogram(result?.loads ?? [])
         return (BenchmarkRound(benchmark: benchmark.name, architecture: spec.name, round: round, startNs: startNs,
                                endNs: endNs, result: result, error: error, latencyHistogramLog2Us: histogram), slice)
+    }
+
+    /// " (connect 12, timeout 3)": the loads' errors by kind, or nothing when there were none.
+    static func errorKinds(_ loads: [LoadResult]) -> String {
+        let kinds: [(String, KeyPath<ErrorCounts, UInt64>)] = [("connect", \.connect), ("read", \.read), ("write", \.write),
+                                                              ("timeout", \.timeout), ("status", \.status), ("parse", \.parse)]
+        let counts = kinds.compactMap { name, field in
+            let count = loads.reduce(UInt64(0)) { $0 + $1.errors[keyPath: field] }
+            return count > 0 ? "\(name) \(count)" : nil
+        }
+        return counts.isEmpty ? "" : " (" + counts.joined(separator: ", ") + ")"
     }
 
     static func histogram(_ loads: [LoadResult]) -> [UInt64] {

@@ -155,6 +155,10 @@ final class ProbeUnavailableTests: XCTestCase {
             for text in naming { XCTAssertTrue(skip.contains(text), "it names \"\(text)\": \(skip)", file: file, line: line) }
         }
         XCTAssertTrue(result.stdout.contains("🎯 BENCHMARK EXECUTION SUMMARY"), output, file: file, line: line)
+        // The run's header says what the run did, after the kernel's answer.
+        let header = result.lines.filter { $0.contains("per architecture; probes: ") }
+        XCTAssertEqual(header.count, 1, output, file: file, line: line)
+        XCTAssertTrue(header.first?.hasSuffix("probes: off") ?? false, "\(header)", file: file, line: line)
 
         let names = try FileManager.default.contentsOfDirectory(atPath: results.path)
         XCTAssertFalse(names.contains { $0.hasSuffix(".tmp") }, "no temporary file left: \(names)", file: file, line: line)
@@ -201,6 +205,7 @@ final class ProbeUnavailableTests: XCTestCase {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: results.path)) ?? []
         XCTAssertFalse(names.contains { $0.hasPrefix("comprehensive_results_") || $0.hasPrefix("execution_summary_") },
                        "no results file: \(names)", file: file, line: line)
+        XCTAssertFalse(names.contains("history.sqlite"), "no history created: \(names)", file: file, line: line)
         assertNothingLeft(before: before, file: file, line: line)
     }
 
@@ -241,7 +246,8 @@ final class ProbeUnavailableTests: XCTestCase {
         let results = directory.appending(path: "results")
         let before = servers()
         let result = try run(["run", "--btf", "/nonexistent/vmlinux"] + Self.short + ["--results-dir", results.path], in: directory)
-        try assertSkippedButComplete(result, naming: ["BTF", "/nonexistent/vmlinux"], results: results, before: before)
+        try assertSkippedButComplete(result, naming: ["no BTF file at /nonexistent/vmlinux, given by --btf"], results: results,
+                                     before: before)
     }
 
     func testNoBTFWithRequireProbesExits3NamingTheFileBeforeAnythingRuns() throws {
@@ -251,13 +257,13 @@ final class ProbeUnavailableTests: XCTestCase {
         let before = servers()
         let result = try run(["run", "--require-probes", "--btf", "/nonexistent/vmlinux"] + Self.short + ["--results-dir", results.path],
                              in: directory)
-        assertRefused(result, naming: ["probes required but unavailable: ", "BTF", "/nonexistent/vmlinux"], results: results, before: before)
+        assertRefused(result, naming: ["probes required but unavailable: no BTF file at /nonexistent/vmlinux, given by --btf"], results: results, before: before)
     }
 
     // MARK: - bpf() refused
 
     /// Root with every capability, and a kernel with BTF: only the seccomp filter stands in the
-    /// way, so the refusal comes from loading the probes, after the checks archbench can make.
+    /// way, found by asking the kernel for a map before anything runs.
     func testBPFRefusedSkipsTheProbesInOneLineNamingTheRefusalAndTheClientSideResultsAreComplete() throws {
         if let reason = reasonBPFTestsCannotRun() { throw XCTSkip("the kernel would refuse for another reason first: \(reason)") }
         let directory = try temporaryDirectory()
@@ -276,7 +282,7 @@ final class ProbeUnavailableTests: XCTestCase {
         let results = directory.appending(path: "results")
         let before = servers()
         let result = try run(["run", "--require-probes"] + Self.short + ["--results-dir", results.path], under: wrapper, in: directory)
-        assertRefused(result, naming: ["loading the probes into the kernel failed: the kernel refused bpf() (EPERM)"], results: results,
+        assertRefused(result, naming: ["probes required but unavailable: creating a BPF map failed: the kernel refused bpf() (EPERM)"], results: results,
                       before: before)
     }
 }

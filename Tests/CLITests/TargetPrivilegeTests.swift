@@ -12,8 +12,10 @@ import Glibc
 /// its URL accepted connections) with the credentials in targets_STAMP.log.
 final class TargetPrivilegeTests: XCTestCase {
     let archbench = BuiltProducts.archbench
-    /// What the command prints: real, effective, saved and filesystem ids, groups, capabilities, HOME.
-    static let printCredentials = ["/bin/sh", "-c", #"grep -E '^(Uid|Gid|Groups|CapEff):' /proc/self/status; echo "HOME=$HOME""#]
+    /// What the command prints: real, effective, saved and filesystem ids, groups, capabilities, HOME,
+    /// and the shell's open descriptors (listed by a child, so that the listing opens none of its).
+    static let printCredentials = ["/bin/sh", "-c",
+                                   #"grep -E '^(Uid|Gid|Groups|CapEff):' /proc/self/status; echo "HOME=$HOME"; printf 'FDS='; ls -m /proc/$$/fd"#]
     static let sudo = ["SUDO_UID": "65534", "SUDO_GID": "65534", "SUDO_USER": "nobody", "SUDO_COMMAND": "archbench run"]
 
     private func temporaryDirectory() throws -> URL {
@@ -23,14 +25,15 @@ final class TargetPrivilegeTests: XCTestCase {
         return directory
     }
 
-    /// Runs archbench with this test's environment, minus any SUDO_* of its own, plus `extra`.
+    /// Runs archbench with this test's environment, minus any SUDO_* of its own, plus `extra`;
+    /// `leaking`: through a shell that leaves descriptors 7 and 8 open to it, without close-on-exec.
     private func archbench(_ arguments: [String], environment extra: [String: String], in directory: URL,
-                           timeout: Double = 60) throws -> (status: Int32, stdout: String, stderr: String) {
+                           timeout: Double = 60, leaking: Bool = false) throws -> (status: Int32, stdout: String, stderr: String) {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SUDO_") }
         environment.merge(extra) { $1 }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: archbench)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: leaking ? "/bin/sh" : archbench)
+        process.arguments = leaking ? ["-c", #"exec 7</dev/null 8>/dev/null; exec "$0" "$@""#, archbench] + arguments : arguments
         process.environment = environment
         let out = directory.appending(path: "stdout-\(UUID().uuidString)"), err = directory.appending(path: "stderr-\(UUID().uuidString)")
         XCTAssertTrue(FileManager.default.createFile(atPath: out.path, contents: nil))
@@ -74,7 +77,7 @@ final class TargetPrivilegeTests: XCTestCase {
         for line in text.split(separator: "\n") {
             guard let separator = line.firstIndex(where: { $0 == ":" || $0 == "=" }) else { continue }
             let key = String(line[..<separator])
-            guard ["Uid", "Gid", "Groups", "CapEff", "HOME"].contains(key) else { continue }
+            guard ["Uid", "Gid", "Groups", "CapEff", "HOME", "FDS"].contains(key) else { continue }
             fields[key] = line[line.index(after: separator)...].split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
         }
         return fields
@@ -139,6 +142,17 @@ final class TargetPrivilegeTests: XCTestCase {
         let root = try run(environment: [:])
         XCTAssertEqual(root["Uid"], "0 0 0 0", "\(root)")
         XCTAssertEqual(root["Gid"], "0 0 0 0", "\(root)")
+    }
+
+    /// A spawned target holds its standard descriptors and nothing else of archbench's: not its
+    /// files, not what archbench itself was given without close-on-exec.
+    func testASpawnedTargetHoldsNoDescriptorButItsStandardOnes() throws {
+        let directory = try temporaryDirectory()
+        let results = directory.appending(path: "results")
+        let result = try archbench(["run", "--config", try config(in: directory), "--results-dir", results.path, "--no-probes"],
+                                   environment: [:], in: directory, leaking: true)
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertEqual(try credentials(in: results)["FDS"], "0, 1, 2")
     }
 
     func testAnUnknownRunAsUserIsAConfigErrorNamingTheJSONPath() throws {

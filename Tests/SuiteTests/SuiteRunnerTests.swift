@@ -23,6 +23,22 @@ final class CountingBenchmark: Benchmark, @unchecked Sendable {
     }
 }
 
+/// A benchmark whose every request failed, on both architectures: a server that answers nothing.
+final class NothingSucceedsBenchmark: Benchmark, @unchecked Sendable {
+    let name = "custom_nothing"
+
+    func run(_ context: BenchmarkContext) throws -> BenchmarkResult {
+        let none = LatencySummary(p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0)
+        let load = LoadResult(url: "http://127.0.0.1/", threads: 1, connections: 1, mode: "closed", requests: 0, sent: 7,
+                              durationS: 0.2, requestsPerS: 0, latencyUs: none, errors: ErrorCounts(connect: 3, timeout: 4),
+                              statusCounts: [:], achievedRate: 0, lateSends: 0, droppedSends: 0, bytesRead: 0, bytesWritten: 0,
+                              connects: 3, pingsAnswered: 0, serverCloses: 0, startNs: 0, endNs: 0, endpoints: [], windows: [],
+                              slowRequests: [], slowRequestsDropped: 0, windowsDropped: 0, stoppedEarly: false)
+        return BenchmarkResult(throughput: 0, latencyStats: BenchmarkLatency(mean: 0, p50: 0, p95: 0, p99: 0, max: 0),
+                               successRate: 0, metadata: [:], loads: [load])
+    }
+}
+
 extension SuiteRunner {
     /// A runner of `benchmark` alone, without probes, on the embedded default at free ports.
     static func onlyBenchmark(_ benchmark: any Benchmark, resultsDirectory: URL) throws -> SuiteRunner {
@@ -59,6 +75,29 @@ final class SuiteRunnerTests: XCTestCase {
         XCTAssertEqual(checks.first { $0["metric"] as? String == "throughput" }?["requirement"] as? String, "no_regression")
         XCTAssertEqual(outcome.exitCode, 0)
         XCTAssertEqual(outcome.summary.rating, "FAIR", "a warning and nothing improved to weigh it")
+    }
+
+    /// Nothing to compare is no pass when nothing succeeded: each such round fails with the errors
+    /// it met, the rating is POOR and the gate fails.
+    func testARunInWhichNoRequestSucceededFailsTheGate() throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "ab-suite-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let runner = try SuiteRunner.onlyBenchmark(NothingSucceedsBenchmark(), resultsDirectory: directory)
+        runner.options.rounds = 1
+        let outcome = try runner.run()
+
+        XCTAssertEqual(outcome.exitCode, 1)
+        XCTAssertEqual(outcome.summary.rating, "POOR")
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: outcome.resultsPath)))
+            as? [String: Any])
+        let rounds = try XCTUnwrap(json["rounds"] as? [[String: Any]])
+        XCTAssertEqual(rounds.count, 2)
+        for round in rounds {
+            XCTAssertEqual(round["error"] as? String, "no request succeeded (connect 3, timeout 4)", "\(round)")
+        }
+        // The figures of what failed stay in the results.
+        let results = try XCTUnwrap(json["results"] as? [String: [String: [String: Any]]])
+        XCTAssertEqual(results["monolithic"]?["custom_nothing"]?["success_rate"] as? Double, 0)
     }
 
     /// One recommendation per benchmark with critical checks, citing the candidate's kernel-side

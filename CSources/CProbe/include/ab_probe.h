@@ -26,6 +26,10 @@
 
 struct ab_probe;
 
+/* 0 when this process may call bpf(), else the errno: a one-entry map created and closed at once,
+ * so that a policy refusing bpf() outright (seccomp, a security module, lockdown) shows before a run
+ * has started anything. */
+int ab_probe__bpf_errno(void);
 struct ab_probe *ab_probe__new(void);
 /* Opens one family from its object bytes (which must outlive the session); nothing is loaded yet.
  * `btf_path` names a BTF file to relocate against instead of the running kernel's (NULL: the kernel's). */

@@ -759,6 +759,17 @@ static uint64_t min_nonzero(uint64_t a, uint64_t b)
 	return !a ? b : !b ? a : a < b ? a : b;
 }
 
+/* WebSocket connections whose upgrade was sent and not yet answered: waited for at the end like
+ * requests in flight, and counted as timeouts if the time runs out first. */
+static uint32_t upgrades_in_flight(const struct worker *w)
+{
+	uint32_t count = 0;
+
+	for (uint32_t i = 0; i < w->conn_count; i++)
+		count += w->conns[i].state == CONN_HANDSHAKE;
+	return count;
+}
+
 static void start_draining(struct worker *w, uint64_t now)
 {
 	uint64_t end = now < w->plan->deadline_ns ? now : w->plan->deadline_ns;
@@ -821,14 +832,18 @@ static void *worker_main(void *arg)
 			start_draining(w, now);
 			drain_until = now + plan->timeout_ns;
 		}
-		if (w->draining && (w->inflight_total == 0 || now >= drain_until || stop_requested(w))) {
+		if (w->draining && ((w->inflight_total == 0 && upgrades_in_flight(w) == 0) || now >= drain_until ||
+				    stop_requested(w))) {
 			/* What is still in flight when the time is up was never answered; after a stop
 			 * request it was merely abandoned. */
 			for (uint32_t i = 0; i < w->conn_count; i++) {
 				struct conn *c = &w->conns[i];
 
-				if (!stop_requested(w))
+				if (!stop_requested(w)) {
 					fail_inflight(w, c, AB_ERR_TIMEOUT);
+					if (c->state == CONN_HANDSHAKE)
+						count_error(w, -1, AB_ERR_TIMEOUT, 1);
+				}
 				conn_close(w, c);
 			}
 			break;

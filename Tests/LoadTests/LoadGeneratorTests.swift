@@ -114,6 +114,23 @@ final class LoadGeneratorTests: XCTestCase {
         }
     }
 
+    /// An upgrade still unanswered when the load ends is waited for like a request in flight, and is
+    /// a timeout when its time runs out: a server that never upgrades shows as errors, not as a
+    /// load that did nothing.
+    func testAnUpgradeUnansweredAtTheEndIsATimeout() throws {
+        server = try TestServer(["--every", "silent"])
+        var ws = try config("/ws", threads: 1, connections: 3, duration: 0.5)
+        ws.websocket = true
+        ws.timeout = 1
+        let started = Date()
+        let result = try LoadGenerator.run(ws)
+        let seconds = Date().timeIntervalSince(started)
+        _ = server.stop()
+        XCTAssertEqual(result.requests, 0)
+        XCTAssertEqual(result.errors, ErrorCounts(timeout: 3), "one per connection's upgrade")
+        XCTAssertGreaterThanOrEqual(seconds, 1, "the upgrades were waited for, up to their timeout, past the 0.5 s")
+    }
+
     func testWebSocketPingsAreAnswered() throws {
         server = try TestServer(["--ping-every", "10"])
         var ws = try config("/ws", requests: 1000, threads: 1, connections: 1)

@@ -41,6 +41,16 @@ public struct ErrorCounts: Codable, Sendable, Equatable {
     }
 
     public var total: UInt64 { connect + read + write + timeout + status + parse }
+
+    /// Each kind with its name, in the results file's order.
+    public var byKind: [(kind: String, count: UInt64)] {
+        [("connect", connect), ("read", read), ("write", write), ("timeout", timeout), ("status", status), ("parse", parse)]
+    }
+
+    public static func + (lhs: ErrorCounts, rhs: ErrorCounts) -> ErrorCounts {
+        ErrorCounts(connect: lhs.connect + rhs.connect, read: lhs.read + rhs.read, write: lhs.write + rhs.write,
+                    timeout: lhs.timeout + rhs.timeout, status: lhs.status + rhs.status, parse: lhs.parse + rhs.parse)
+    }
 }
 
 /// The results for one endpoint of the mix.

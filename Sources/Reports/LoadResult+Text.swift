@@ -51,7 +51,7 @@ extension LatencySummary {
 
 extension ErrorCounts {
     var line: String {
-        "connect \(connect), read \(read), write \(write), timeout \(timeout), status \(status), parse \(parse)"
+        byKind.map { "\($0.kind) \($0.count)" }.joined(separator: ", ")
     }
 }
 

@@ -170,8 +170,8 @@ public final class SuiteRunner {
             }
         }
         if let signal = interrupted.signal {
-            console.line("⚠️  \(signal == SIGINT ? "SIGINT" : "SIGTERM"): stopping; the benchmarks run so far are written")
-            failures.append("interrupted by \(signal == SIGINT ? "SIGINT" : "SIGTERM")")
+            console.line("⚠️  \(signalName(signal)): stopping; the benchmarks run so far are written")
+            failures.append("interrupted by \(signalName(signal))")
         }
         // The targets are stopped and the probes detached while the results are analysed and
         // written: a target slow to exit holds up neither.
@@ -195,7 +195,7 @@ public final class SuiteRunner {
         if let signal = interrupted.signal {
             // What ran is on disk before the analysis, which takes a while on a long run: a harder
             // kill during it still leaves the measurements. The complete file replaces this one.
-            let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
+            let name = signalName(signal)
             var analysis = SuiteAnalysis()
             analysis.notes = ["not analysed: written at \(name), before the analysis, whose results replace this file when it is done"]
             var validation = Validation.outcome([], failedRounds: rounds.filter { $0.error != nil }.count)
@@ -423,12 +423,7 @@ public final class SuiteRunner {
 
     /// " (connect 12, timeout 3)": the loads' errors by kind, or nothing when there were none.
     static func errorKinds(_ loads: [LoadResult]) -> String {
-        let kinds: [(String, KeyPath<ErrorCounts, UInt64>)] = [("connect", \.connect), ("read", \.read), ("write", \.write),
-                                                              ("timeout", \.timeout), ("status", \.status), ("parse", \.parse)]
-        let counts = kinds.compactMap { name, field in
-            let count = loads.reduce(UInt64(0)) { $0 + $1.errors[keyPath: field] }
-            return count > 0 ? "\(name) \(count)" : nil
-        }
+        let counts = loads.map(\.errors).reduce(ErrorCounts(), +).byKind.filter { $0.count > 0 }.map { "\($0.kind) \($0.count)" }
         return counts.isEmpty ? "" : " (" + counts.joined(separator: ", ") + ")"
     }
 

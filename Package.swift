@@ -116,7 +116,7 @@ let package = Package(
         ),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "ArchbenchCore", "TestSupport", "archbench"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Recording", "Load", "Analysis", "History", "CCairo"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Recording", "Load", "Analysis", "History", "CCairo", "TestSupport"]),
         .testTarget(name: "HistoryTests", dependencies: ["History", "Analysis", "TestSupport"]),
         .testTarget(name: "SuiteTests", dependencies: ["Suite", "Load", "CLoadGen", "Recording", "Analysis", "History", "Backends", "TestSupport", "archbench"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "ArchbenchCore", "Recording", "TestSupport", "ab-pausehelper"]),

@@ -1,5 +1,6 @@
 @testable import ArchbenchCore
 import Foundation
+import TestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -8,13 +9,6 @@ import Glibc
 /// `AtomicFile`: whole or absent, never through a name someone else put at its temporary path, the
 /// mode the umask allows, and a full disk that leaves the old file as it was and nothing behind.
 final class AtomicFileTests: XCTestCase {
-    private func temporaryDirectory() throws -> String {
-        let url = FileManager.default.temporaryDirectory.appending(path: "ab-atomic-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url.path
-    }
-
     private func contents(_ path: String) -> String? {
         FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
     }
@@ -30,7 +24,7 @@ final class AtomicFileTests: XCTestCase {
     }
 
     func testAFileIsWrittenWholeWithTheModeTheUmaskAllowsAndNothingLeftBeside() throws {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("ab-atomic").path
         let path = directory + "/results.json"
         let saved = umask(0o022)
         defer { umask(saved) }
@@ -49,7 +43,7 @@ final class AtomicFileTests: XCTestCase {
     }
 
     func testASymlinkPlantedAtTheTemporaryPathIsNotFollowed() throws {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("ab-atomic").path
         let path = directory + "/report.txt"
         let victim = directory + "/victim"
         try "precious".write(toFile: victim, atomically: false, encoding: .utf8)
@@ -88,7 +82,7 @@ final class AtomicFileTests: XCTestCase {
 
     func testAFullDiskLeavesTheOldFileIntactAndNoTemporaryFile() throws {
         guard geteuid() == 0 else { throw XCTSkip("mounting a small tmpfs needs root") }
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("ab-atomic").path
         guard mount("tmpfs", directory, "tmpfs", 0, "size=64k,mode=0755") == 0 else {
             throw XCTSkip("cannot mount a tmpfs here: \(String(cString: strerror(errno)))")
         }

@@ -39,9 +39,7 @@ final class GateTests: XCTestCase {
     }
 
     func testAACleanRunsPassAndAFaultyCandidateFailsTheGateNamingTheEndpoint() throws {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "ab-gate-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try temporaryDirectory("ab-gate")
         let history = directory.appending(path: "history.sqlite").path
 
         for attempt in 1...2 {
@@ -94,9 +92,7 @@ final class GateTests: XCTestCase {
     }
 
     func testAHistoryThatIsNotADatabaseStopsTheRunBeforeAnythingRunsAndIsLeftAsItWas() throws {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "ab-gate-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try temporaryDirectory("ab-gate")
         let history = directory.appending(path: "history.sqlite")
         let garbage = Data("this is not a database, but someone's notes\n".utf8) + Data(repeating: 7, count: 5000)
         try garbage.write(to: history)

@@ -27,9 +27,7 @@ final class ProbeUnavailableTests: XCTestCase {
     }
 
     private func temporaryDirectory(owner: uid_t? = nil) throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "ab-noprobe-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        let directory = try temporaryDirectory("ab-noprobe")
         if let owner {
             XCTAssertEqual(chown(directory.path, owner, gid_t(owner)), 0, "chown \(directory.path): \(String(cString: strerror(errno)))")
         }
@@ -90,25 +88,6 @@ final class ProbeUnavailableTests: XCTestCase {
         let pointers = strings.map { strdup($0) } + [nil]
         defer { pointers.forEach { free($0) } }
         return body(pointers)
-    }
-
-    /// `archbench serve` processes of this build alive now, and their children (the services keep
-    /// their parent's executable but not its command line).
-    private func servers() -> Set<Int32> {
-        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
-        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: archbench)) ?? archbench
-        var servers = Set(pids.filter { pid in
-            let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
-            guard exe == own || exe == archbench, let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            return data.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "serve" }
-        })
-        for pid in pids {
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            if fields.count > 1, let parent = Int32(fields[1]), servers.contains(parent) { servers.insert(pid) }
-        }
-        return servers
     }
 
     private func requirePrivileges() throws {
@@ -212,7 +191,7 @@ final class ProbeUnavailableTests: XCTestCase {
     /// No backend of this build started since `before` is alive; one that is fails the test and is
     /// killed, so that it holds no port or pipe past it.
     private func assertNothingLeft(before: Set<Int32>, file: StaticString, line: UInt) {
-        let left = servers().subtracting(before)
+        let left = referenceServers().subtracting(before)
         XCTAssertEqual(left, [], "the spawned backends are stopped", file: file, line: line)
         left.forEach { kill($0, SIGKILL) }
     }
@@ -223,7 +202,7 @@ final class ProbeUnavailableTests: XCTestCase {
         let directory = try temporaryDirectory(owner: Self.nobody)
         try requireNobody(in: directory)
         let results = directory.appending(path: "results")
-        let before = servers()
+        let before = referenceServers()
         let result = try run(["run"] + Self.short + ["--results-dir", results.path], under: Self.asNobody, in: directory)
         try assertSkippedButComplete(result, naming: ["this process (uid 65534) lacks CAP_BPF and CAP_PERFMON"], results: results, before: before)
     }
@@ -232,7 +211,7 @@ final class ProbeUnavailableTests: XCTestCase {
         let directory = try temporaryDirectory(owner: Self.nobody)
         try requireNobody(in: directory)
         let results = directory.appending(path: "results")
-        let before = servers()
+        let before = referenceServers()
         let result = try run(["run", "--require-probes"] + Self.short + ["--results-dir", results.path], under: Self.asNobody, in: directory)
         assertRefused(result, naming: ["probes required but unavailable: loading BPF probes needs root, or CAP_BPF + CAP_PERFMON;"
                       + " this process (uid 65534) lacks CAP_BPF and CAP_PERFMON"], results: results, before: before)
@@ -244,7 +223,7 @@ final class ProbeUnavailableTests: XCTestCase {
         try requirePrivileges()
         let directory = try temporaryDirectory()
         let results = directory.appending(path: "results")
-        let before = servers()
+        let before = referenceServers()
         let result = try run(["run", "--btf", "/nonexistent/vmlinux"] + Self.short + ["--results-dir", results.path], in: directory)
         try assertSkippedButComplete(result, naming: ["no BTF file at /nonexistent/vmlinux, given by --btf"], results: results,
                                      before: before)
@@ -254,7 +233,7 @@ final class ProbeUnavailableTests: XCTestCase {
         try requirePrivileges()
         let directory = try temporaryDirectory()
         let results = directory.appending(path: "results")
-        let before = servers()
+        let before = referenceServers()
         let result = try run(["run", "--require-probes", "--btf", "/nonexistent/vmlinux"] + Self.short + ["--results-dir", results.path],
                              in: directory)
         assertRefused(result, naming: ["probes required but unavailable: no BTF file at /nonexistent/vmlinux, given by --btf"], results: results, before: before)
@@ -269,7 +248,7 @@ final class ProbeUnavailableTests: XCTestCase {
         let directory = try temporaryDirectory()
         let wrapper = try denyBPF(in: directory)
         let results = directory.appending(path: "results")
-        let before = servers()
+        let before = referenceServers()
         let result = try run(["run"] + Self.short + ["--results-dir", results.path], under: wrapper, in: directory)
         try assertSkippedButComplete(result, naming: ["the kernel refused bpf() (EPERM) although this process has the capabilities for it"],
                                      results: results, before: before)
@@ -280,7 +259,7 @@ final class ProbeUnavailableTests: XCTestCase {
         let directory = try temporaryDirectory()
         let wrapper = try denyBPF(in: directory)
         let results = directory.appending(path: "results")
-        let before = servers()
+        let before = referenceServers()
         let result = try run(["run", "--require-probes"] + Self.short + ["--results-dir", results.path], under: wrapper, in: directory)
         assertRefused(result, naming: ["probes required but unavailable: creating a BPF map failed: the kernel refused bpf() (EPERM)"], results: results,
                       before: before)

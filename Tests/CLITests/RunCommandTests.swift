@@ -8,41 +8,14 @@ final class RunCommandTests: XCTestCase {
     let archbench = BuiltProducts.archbench
     let benchmarks = ["training_throughput", "websocket_latency", "api_response_times", "memory_usage", "concurrent_handling"]
 
-    func temporaryDirectory() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "ab-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
-        return directory
-    }
-
     func files(in directory: URL) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
     }
 
-    /// Reference backends of this build alive now, but for `except`: `serve` processes whose
-    /// executable is this build's archbench (its services keep the name, not the path: they are
-    /// found as the children of those).
-    func servers(except: Set<Int32>) -> [Int32] {
-        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
-        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: archbench)) ?? archbench
-        var servers = Set(pids.filter { pid in
-            let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
-            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            return (exe == own || exe == archbench) && String(decoding: data, as: UTF8.self).split(separator: "\0").contains("serve")
-        })
-        for pid in pids {
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            if fields.count > 1, let parent = Int32(fields[1]), servers.contains(parent) { servers.insert(pid) }
-        }
-        return servers.subtracting(except).sorted()
-    }
-
     func testTheEmbeddedDefaultRunsEveryBenchmarkOnBothArchitecturesProbedAndLeavesNothingBehind() throws {
         if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
-        let directory = try temporaryDirectory()
-        let before = Set(servers(except: []))
+        let directory = try temporaryDirectory("ab-run")
+        let before = referenceServers()
         let linksBefore = try archbenchLinksInKernel()
         let result = try runToCompletion(archbench, ["run", "--duration", "1", "--results-dir", directory.path], timeout: 300)
         XCTAssertTrue([0, 1].contains(result.status), "exit \(result.status): \(result.stderr)")
@@ -112,7 +85,7 @@ final class RunCommandTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(leaks["microservices"]?.count ?? 0, 5)
         XCTAssertTrue(leaks.values.joined().allSatisfy { $0["leak_suspected"] as? Bool == false }, "\(leaks)")
 
-        XCTAssertEqual(servers(except: before), [], "the spawned backends are stopped")
+        XCTAssertEqual(referenceServers().subtracting(before).sorted(), [], "the spawned backends are stopped")
         if let linksBefore { XCTAssertEqual(try archbenchLinksInKernel(), linksBefore, "no BPF link left behind") }
     }
 
@@ -122,7 +95,7 @@ final class RunCommandTests: XCTestCase {
     /// with a CPU taken by another process, queueing for it can outweigh the pause in one of them.
     func testAnInjectedPauseIsTheTopCauseOfTheCandidatesSlowRequests() throws {
         if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("ab-run")
         let ports = try freeLoopbackPorts(3)
         let config = directory.appending(path: "pause.json")
         let document: [String: Any] = [
@@ -152,8 +125,8 @@ final class RunCommandTests: XCTestCase {
     }
 
     func testSIGINTMidRunWritesWhatRanStopsTheTargetsAndExits130() throws {
-        let directory = try temporaryDirectory()
-        let before = Set(servers(except: []))
+        let directory = try temporaryDirectory("ab-run")
+        let before = referenceServers()
         let run = try RunningProcess(archbench, ["run", "--no-probes", "--duration", "3", "--results-dir", directory.path])
         XCTAssertTrue(run.waitForStdout(containing: "Running websocket_latency", timeout: 60), run.stdoutSoFar)
         kill(run.pid, SIGINT)
@@ -169,11 +142,11 @@ final class RunCommandTests: XCTestCase {
         let results = try XCTUnwrap(json["results"] as? [String: [String: Any]])
         XCTAssertNotNil(results["monolithic"]?["training_throughput"], "what ran before the signal is kept")
         XCTAssertNil(results["monolithic"]?["memory_usage"], "nothing after it ran")
-        XCTAssertEqual(servers(except: before), [], "the spawned backends are stopped")
+        XCTAssertEqual(referenceServers().subtracting(before).sorted(), [], "the spawned backends are stopped")
     }
 
     func testABadConfigIsAUsageErrorNamingTheJSONPathAndWritesNothing() throws {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("ab-run")
         let config = directory.appending(path: "bad.json")
         try #"{"monolithic": {"base_url": 42, "websocket_url": "ws://127.0.0.1:1/ws", "connection_pool_size": 1, "processes": {"port": [1]}}, "microservices": {"base_url": "http://127.0.0.1:2/", "websocket_url": "ws://127.0.0.1:2/ws", "connection_pool_size": 1, "processes": {"port": [2]}}}"#
             .write(to: config, atomically: true, encoding: .utf8)
@@ -185,7 +158,7 @@ final class RunCommandTests: XCTestCase {
     }
 
     func testAnUnreachableArchitectureIsAnEnvironmentErrorNamingItWithinItsDeadline() throws {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("ab-run")
         let config = directory.appending(path: "unreachable.json")
         try #"""
             {"monolithic": {"base_url": "http://127.0.0.1:9/", "websocket_url": "ws://127.0.0.1:9/ws",
@@ -203,7 +176,7 @@ final class RunCommandTests: XCTestCase {
     }
 
     func testAResultsDirectoryThatCannotBeWrittenIsAnEnvironmentErrorBeforeAnythingRuns() throws {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("ab-run")
         let blocker = directory.appending(path: "file")
         try "x".write(to: blocker, atomically: true, encoding: .utf8)
         let result = try runToCompletion(archbench, ["run", "--no-probes", "--results-dir", blocker.appending(path: "results").path])

@@ -20,13 +20,6 @@ final class SuiteFaultTests: XCTestCase {
     let runFiles = [("comprehensive_results_", ".json"), ("validation_report_", ".txt"), ("regression_report_", ".txt"),
                     ("junit_", ".xml"), ("ci_summary_", ".md"), ("execution_summary_", ".json")]
 
-    func temporaryDirectory() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "ab-fault-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
-        return directory
-    }
-
     func files(in directory: URL) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
     }
@@ -96,7 +89,7 @@ final class SuiteFaultTests: XCTestCase {
     // MARK: - One architecture's process killed
 
     func testAnArchitectureKilledMidRunFailsItsRemainingBenchmarksWithTheReasonWhileTheOtherCompletes() throws {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("ab-fault")
         let run = try RunningProcess(archbench, ["run", "--no-probes", "--duration", "1", "--rounds", "1", "--no-visualizations",
                                                  "--results-dir", directory.path])
         XCTAssertTrue(run.waitForStdout(containing: "Running websocket_latency", timeout: 120), run.stdoutSoFar)
@@ -182,7 +175,7 @@ final class SuiteFaultTests: XCTestCase {
         var runs: [(kind: String, counted: Set<String>, process: RunningProcess, results: URL, started: Date, servers: [TestServer])] = []
         for (kind, counted) in kinds {
             let good = try TestServer(), bad = try TestServer(["--every", kind])
-            let directory = try temporaryDirectory()
+            let directory = try temporaryDirectory("ab-fault")
             let config = try self.config(in: directory, baseline: good.port, candidate: bad.port)
             let results = directory.appending(path: "results")
             let process = try RunningProcess(archbench, ["run", "--config", config.path, "--no-probes", "--no-memory", "--no-visualizations",
@@ -239,7 +232,7 @@ final class SuiteFaultTests: XCTestCase {
     }
 
     func terminateMidRun(probes: Bool, linksBefore: Int? = nil) throws {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("ab-fault")
         let run = try RunningProcess(archbench, ["run", "--duration", "2", "--rounds", "1", "--no-visualizations",
                                                  "--results-dir", directory.path] + (probes ? [] : ["--no-probes"]))
         if let linksBefore {
@@ -304,7 +297,7 @@ final class SuiteFaultTests: XCTestCase {
     /// every round's loads, cannot be written; the small reports can.
     func testAFullDiskLeavesNoHalfWrittenFileNamesTheFileAndExits3() throws {
         guard geteuid() == 0 else { throw XCTSkip("mounting a tmpfs needs root") }
-        let scratch = try temporaryDirectory()
+        let scratch = try temporaryDirectory("ab-fault")
         let disk = scratch.appending(path: "disk")
         try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
         let mount = try runToCompletion("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "archbench-full", disk.path], timeout: 30)
@@ -363,7 +356,7 @@ final class SuiteFaultTests: XCTestCase {
     // MARK: - Two runs at once
 
     func testTwoRunsAtOnceOnOneResultsDirectoryAndHistoryBothCompleteAndBothAreRecorded() throws {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("ab-fault")
         let baseline = try TestServer(), candidate = try TestServer()
         let config = try self.config(in: directory, baseline: baseline.port, candidate: candidate.port)
         let results = directory.appending(path: "results")
@@ -403,7 +396,7 @@ final class SuiteFaultTests: XCTestCase {
     /// tables, and the second to create them must still get it. Tried on fresh files, two threads at
     /// once, so the race is met rather than hoped for.
     func testTwoRunsCreatingOneHistoryAtOnceBothOpenIt() throws {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("ab-fault")
         let config = RunConfig.embedded(executable: archbench, monolithPort: 1, microservicesPort: 2, websocketPort: 3)
         for attempt in 0..<40 {
             var options = SuiteOptions()
@@ -423,7 +416,7 @@ final class SuiteFaultTests: XCTestCase {
 
     /// What keeps the two runs above apart whatever their timing: the stamp is claimed, not assumed.
     func testAStampTakenByAnotherRunOrByFinishedResultsIsNotReused() throws {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("ab-fault")
         let second = "20261130_105005"
         let first = try SuiteRunner.claimStamp(second, in: directory.path)
         XCTAssertEqual(first.stamp, second)

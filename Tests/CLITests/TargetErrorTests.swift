@@ -85,9 +85,7 @@ final class TargetErrorTests: XCTestCase {
     /// in the held child, after the probes are loaded.
     func testACommandThatCannotBeExecutedIsAUsageErrorNamingIt() throws {
         if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
-        let directory = FileManager.default.temporaryDirectory.appending(path: "archbench-noexec-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try temporaryDirectory("ab-noexec")
         // No ELF header and no #!: execve fails with ENOEXEC.
         let path = directory.appending(path: "not-a-program").path
         try "this is not a program\n".write(toFile: path, atomically: false, encoding: .utf8)

@@ -18,13 +18,6 @@ final class TargetPrivilegeTests: XCTestCase {
                                    #"grep -E '^(Uid|Gid|Groups|CapEff):' /proc/self/status; echo "HOME=$HOME"; printf 'FDS='; ls -m /proc/$$/fd"#]
     static let sudo = ["SUDO_UID": "65534", "SUDO_GID": "65534", "SUDO_USER": "nobody", "SUDO_COMMAND": "archbench run"]
 
-    private func temporaryDirectory() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "ab-privilege-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
-        return directory
-    }
-
     /// Runs archbench with this test's environment, minus any SUDO_* of its own, plus `extra`;
     /// `leaking`: through a shell that leaves descriptors 7 and 8 open to it, without close-on-exec.
     private func archbench(_ arguments: [String], environment extra: [String: String], in directory: URL,
@@ -84,7 +77,7 @@ final class TargetPrivilegeTests: XCTestCase {
     }
 
     private func run(runAs: String? = nil, environment: [String: String], probes: Bool = false) throws -> [String: String] {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("ab-privilege")
         let results = directory.appending(path: "results")
         let result = try archbench(["run", "--config", try config(in: directory, runAs: runAs), "--results-dir", results.path]
                                    + (probes ? ["--require-probes"] : ["--no-probes"]),
@@ -117,7 +110,7 @@ final class TargetPrivilegeTests: XCTestCase {
         XCTAssertEqual(probed["CapEff"], "0000000000000000", "\(probed)")
 
         // archbench probe -- COMMAND spawns the same way, and --run-as is its run_as.
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("ab-privilege")
         let probe = try archbench(["probe", "--"] + Self.printCredentials, environment: Self.sudo, in: directory)
         XCTAssertEqual(probe.status, 0, probe.stderr)
         XCTAssertEqual(Self.fields(probe.stdout)["Uid"], "65534 65534 65534 65534", probe.stdout)
@@ -147,7 +140,7 @@ final class TargetPrivilegeTests: XCTestCase {
     /// A spawned target holds its standard descriptors and nothing else of archbench's: not its
     /// files, not what archbench itself was given without close-on-exec.
     func testASpawnedTargetHoldsNoDescriptorButItsStandardOnes() throws {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("ab-privilege")
         let results = directory.appending(path: "results")
         let result = try archbench(["run", "--config", try config(in: directory), "--results-dir", results.path, "--no-probes"],
                                    environment: [:], in: directory, leaking: true)
@@ -156,7 +149,7 @@ final class TargetPrivilegeTests: XCTestCase {
     }
 
     func testAnUnknownRunAsUserIsAConfigErrorNamingTheJSONPath() throws {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("ab-privilege")
         let results = directory.appending(path: "results")
         let result = try archbench(["run", "--config", try config(in: directory, runAs: "no-such-user-archbench"), "--no-probes",
                                     "--results-dir", results.path], environment: Self.sudo, in: directory)

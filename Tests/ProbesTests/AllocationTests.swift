@@ -98,9 +98,7 @@ final class AllocationTests: XCTestCase {
     func testAStaticBinaryIsReportedNotAFailure() throws {
         if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/cc") else { throw XCTSkip("no C compiler (cc) to build a static binary") }
-        let directory = FileManager.default.temporaryDirectory.appending(path: "ab-static-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try temporaryDirectory("ab-static")
         let source = directory.appending(path: "static.c"), binary = directory.appending(path: "static")
         try "#include <stdlib.h>\n#include <unistd.h>\nint main(void) { free(malloc(10)); usleep(500000); return 0; }\n"
             .write(to: source, atomically: true, encoding: .utf8)

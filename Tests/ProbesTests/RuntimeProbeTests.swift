@@ -67,8 +67,7 @@ final class RuntimeProbeTests: XCTestCase {
     func compiledChurn() throws -> URL {
         if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
         let javac = try Self.jdkTool("javac")
-        let directory = FileManager.default.temporaryDirectory.appending(path: "ab-jvm-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try temporaryDirectory("ab-jvm")
         try Self.churn.write(to: directory.appending(path: "Churn.java"), atomically: true, encoding: .utf8)
         let compiled = try runToCompletion(javac, ["-d", directory.path, directory.appending(path: "Churn.java").path])
         XCTAssertEqual(compiled.status, 0, compiled.stderr)

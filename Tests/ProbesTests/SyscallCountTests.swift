@@ -107,7 +107,7 @@ final class SyscallCountTests: XCTestCase {
         XCTAssertEqual(report.command?.exit, ExitStatus(waitStatus: 7 << 8))
         XCTAssertEqual(report.processes.first?.exit?.code, 7)
 
-        let output = directoryFile("children-end.out")
+        let output = try temporaryDirectory("ab-exit").appending(path: "children-end.out").path
         let children = try ProbeRecorder.record(ProbeRequest(
             command: ["/bin/sh", "-c", "exec \(BuiltProducts.helper) children-end 42 \(SIGUSR1) > \(output)"])) { _ in }
         XCTAssertEqual(children.command?.exit?.code, 0, "the helper saw both children end as planned")
@@ -119,14 +119,6 @@ final class SyscallCountTests: XCTestCase {
         XCTAssertEqual(byPid[killed]?.exit?.signal, SIGUSR1, "\(children.processes.map { ($0.pid, $0.exit as Any) })")
         XCTAssertNil(byPid[killed]?.exit?.code)
     }
-
-    func directoryFile(_ name: String) -> String {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "ab-exit-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
-        return directory.appending(path: name).path
-    }
-
 }
 
 

@@ -1,5 +1,6 @@
 import Foundation
 import Recording
+import TestSupport
 @testable import Reports
 import XCTest
 
@@ -96,10 +97,8 @@ enum ReportFixture {
 
     static let sections = [RenderedSection(title: "Custom", header: ["name", "value"], rows: [["a", "1"]])]
 
-    /// Writes both reports into a fresh directory and returns their paths.
-    static func write(_ results: SuiteResults, sections: [RenderedSection] = sections) throws -> [URL] {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dashboard-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    /// Writes both reports into `directory` and returns their paths.
+    static func write(_ results: SuiteResults, sections: [RenderedSection] = sections, into directory: URL) throws -> [URL] {
         let dashboard = directory.appendingPathComponent("dashboard.html")
         let memory = directory.appendingPathComponent("memory_analysis.html")
         try Dashboard.html(results, sections: sections).write(to: dashboard, atomically: true, encoding: .utf8)
@@ -135,7 +134,7 @@ enum ReportFixture {
 
 final class DashboardBrowserTests: XCTestCase {
     func testBothReportsOpenInABrowserWithoutErrorsOrRequestsAndDrawEveryChart() throws {
-        let files = try ReportFixture.write(try ReportFixture.results())
+        let files = try ReportFixture.write(try ReportFixture.results(), into: try temporaryDirectory("ab-dashboard"))
         let dashboard = try String(contentsOf: files[0], encoding: .utf8)
         let memory = try String(contentsOf: files[1], encoding: .utf8)
         // The charts the fixture calls for: spectrum, throughput, P99 over time, CPU and RSS bars for
@@ -149,8 +148,7 @@ final class DashboardBrowserTests: XCTestCase {
     }
 
     func testTheBrowserCheckFailsAPageThatThrowsOrFetches() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dashboard-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try temporaryDirectory("ab-dashboard")
         let page = directory.appendingPathComponent("broken.html")
         try "<html><body><img src=\"http://127.0.0.1:9/x.png\"><script>undefinedFunction()</script></body></html>"
             .write(to: page, atomically: true, encoding: .utf8)

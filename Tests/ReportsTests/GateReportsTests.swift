@@ -4,6 +4,7 @@ import Foundation
 import FoundationXML
 #endif
 import Reports
+import TestSupport
 import XCTest
 
 /// The gate's reports: the JUnit XML against the Jenkins/Ant JUnit schema, and what the text and
@@ -47,9 +48,7 @@ final class GateReportsTests: XCTestCase {
     func testTheJUnitXMLValidatesAgainstTheJUnitSchemaWithOneCasePerCheck() throws {
         let (validation, context) = sample()
         let xml = JUnitReport.xml(validation, context: context, hostname: "host&1")
-        let directory = FileManager.default.temporaryDirectory.appending(path: "ab-junit-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try temporaryDirectory("ab-junit")
         let file = directory.appending(path: "junit.xml")
         try Data(xml.utf8).write(to: file)
 

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Reports
+import TestSupport
 import XCTest
 
 /// Names in a results file come from configs and the kernel; none may become markup or script in
@@ -19,7 +20,7 @@ final class HTMLEscapingTests: XCTestCase {
         let sections = [RenderedSection(title: Self.hostile[0], header: [Self.hostile[1], "&"],
                                         rows: [[Self.hostile[2], "</script>"]]),
                         RenderedSection(title: "broken", header: [], rows: [], error: Self.hostile[1])]
-        return try ReportFixture.write(results, sections: sections)
+        return try ReportFixture.write(results, sections: sections, into: try temporaryDirectory("ab-escaping"))
     }
 
     func testNoNameAppearsRawInEitherReport() throws {

@@ -3,6 +3,7 @@ import ArchbenchCore
 import Foundation
 import Load
 @testable import Suite
+import TestSupport
 import XCTest
 
 /// `archbench run --config`: the committed configs, the embedded default, and one test per validation
@@ -179,7 +180,7 @@ final class ConfigTests: XCTestCase {
     }
 
     func testARelativeProgramIsResolvedAgainstTheWorkingDirectory() throws {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("archbench-config").path
         let program = try makeFile(in: directory, "server", mode: 0o755)
         let resolver = ExecutableResolver(searchPath: [], workingDirectory: directory + "/sub/..", ownExecutable: "/own")
         let config = try parse(Self.config(b: ["command": #"["./server", "--flag"]"#]), resolver: resolver)
@@ -190,7 +191,7 @@ final class ConfigTests: XCTestCase {
         let notOnPath = ExecutableResolver(searchPath: ["/nonexistent"], workingDirectory: "/", ownExecutable: "/own/archbench")
         XCTAssertEqual(try parse(Self.config(b: ["command": #"["archbench", "serve"]"#]), resolver: notOnPath).candidate.processes,
                        .command(["/own/archbench", "serve"]))
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("archbench-config").path
         _ = try makeFile(in: directory, "archbench", mode: 0o755)
         let onPath = ExecutableResolver(searchPath: [directory], workingDirectory: "/", ownExecutable: "/own/archbench")
         XCTAssertEqual(try parse(Self.config(b: ["command": #"["archbench", "serve"]"#]), resolver: onPath).candidate.processes,
@@ -239,7 +240,7 @@ final class ConfigTests: XCTestCase {
     }
 
     func testMissingFile() throws {
-        let path = try temporaryDirectory() + "/absent.json"
+        let path = try temporaryDirectory("archbench-config").path + "/absent.json"
         XCTAssertThrowsError(try RunConfig.load(path: path)) { error in
             let error = error as? ConfigError
             XCTAssertEqual(error?.path, "")
@@ -247,7 +248,7 @@ final class ConfigTests: XCTestCase {
             XCTAssertEqual(error?.exitCode, .usage)
             XCTAssertEqual(error?.description, "\(path): cannot read the config file: No such file or directory")
         }
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("archbench-config").path
         XCTAssertThrowsError(try RunConfig.load(path: directory)) { error in
             let error = error as? ConfigError
             XCTAssertEqual(error?.path, "")
@@ -389,7 +390,7 @@ final class ConfigTests: XCTestCase {
     }
 
     func testCommandProgramNotExecutable() throws {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("archbench-config").path
         let file = try makeFile(in: directory, "script", mode: 0o644)
         assertError(Self.config(b: ["command": "[\"\(file)\"]"]), path: "b.command[0]",
                     message: "\"\(file)\" is not executable (mode 644)")
@@ -538,13 +539,6 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(error.file, "cfg.json", file: file, line: line)
         XCTAssertEqual(error.description, path.isEmpty ? "cfg.json: \(error.message)" : "cfg.json: \(path): \(error.message)",
                        file: file, line: line)
-    }
-
-    func temporaryDirectory() throws -> String {
-        let url = FileManager.default.temporaryDirectory.appending(path: "archbench-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url.path
     }
 
     func makeFile(in directory: String, _ name: String, mode: Int) throws -> String {

@@ -83,9 +83,7 @@ final class ReportHookTests: XCTestCase {
     }
 
     func testAForeignOrDamagedResultsFileIsAUsageErrorNamingWhatIsWrong() throws {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "ab-report-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try temporaryDirectory("ab-report")
         let cases: [(String, String?, String)] = [
             ("missing.json", nil, "cannot read"),
             ("text.json", "not json at all", "is not JSON"),

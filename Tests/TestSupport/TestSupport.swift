@@ -3,6 +3,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import XCTest
 
 /// Where the build put the executables the tests drive.
 public enum BuiltProducts {
@@ -150,6 +151,38 @@ public func reasonBPFTestsCannotRun() -> String? {
         return "this kernel has no BTF (/sys/kernel/btf/vmlinux)"
     }
     return nil
+}
+
+extension XCTestCase {
+    /// A new, empty directory under the system's temporary directory, named `PREFIX-UUID`, removed
+    /// with everything in it when the test ends, whether it passed or not.
+    public func temporaryDirectory(_ prefix: String) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        return directory
+    }
+}
+
+/// The reference backends of this build alive now: `serve` processes whose executable is this
+/// build's archbench, and their children (the services keep their parent's executable but not its
+/// command line). A test takes them before and after a run: what is new was left behind.
+public func referenceServers() -> Set<Int32> {
+    let archbench = BuiltProducts.archbench
+    let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
+    let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: archbench)) ?? archbench
+    var servers = Set(pids.filter { pid in
+        let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
+        guard exe == own || exe == archbench, let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        return data.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "serve" }
+    })
+    for pid in pids {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { continue }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        if fields.count > 1, let parent = Int32(fields[1]), servers.contains(parent) { servers.insert(pid) }
+    }
+    return servers
 }
 
 /// A pid that belonged to a process which has exited and been reaped.

@@ -11,7 +11,7 @@ struct ReportCommand: ParsableCommand {
             Reads a comprehensive_results_*.json written by archbench run and writes its reports \
             again under the same stamp: the validation and regression reports, JUnit XML, the CI \
             summary, the dashboard, the latency heatmap, the memory analysis, the trace (where \
-            probes ran) and the execution summary. Nothing is measured again. Exit 2: the file is \
+            probes ran) and the execution summary where there is none. Nothing is measured again. Exit 2: the file is \
             missing, not JSON or not an archbench results file (the message names what is wrong); \
             3: a report could not be written.
             """

@@ -8,10 +8,6 @@ final class RunCommandTests: XCTestCase {
     let archbench = BuiltProducts.archbench
     let benchmarks = ["training_throughput", "websocket_latency", "api_response_times", "memory_usage", "concurrent_handling"]
 
-    func files(in directory: URL) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
-    }
-
     func testTheEmbeddedDefaultRunsEveryBenchmarkOnBothArchitecturesProbedAndLeavesNothingBehind() throws {
         if let reason = reasonBPFTestsCannotRun() { throw XCTSkip(reason) }
         let directory = try temporaryDirectory("ab-run")

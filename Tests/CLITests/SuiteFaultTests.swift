@@ -20,10 +20,6 @@ final class SuiteFaultTests: XCTestCase {
     let runFiles = [("comprehensive_results_", ".json"), ("validation_report_", ".txt"), ("regression_report_", ".txt"),
                     ("junit_", ".xml"), ("ci_summary_", ".md"), ("execution_summary_", ".json")]
 
-    func files(in directory: URL) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
-    }
-
     func object(at url: URL) throws -> [String: Any] {
         try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any], url.path)
     }

@@ -164,6 +164,11 @@ extension XCTestCase {
     }
 }
 
+/// The names in `directory`, sorted; none when it cannot be read.
+public func files(in directory: URL) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
+}
+
 /// The reference backends of this build alive now: `serve` processes whose executable is this
 /// build's archbench, and their children (the services keep their parent's executable but not its
 /// command line). A test takes them before and after a run: what is new was left behind.
